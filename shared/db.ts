@@ -1,0 +1,176 @@
+// The one IndexedDB schema for Lathe, its upgrade ladder, and the transactions both threads use.
+// Rule (from idb): inside a transaction await only IndexedDB requests; serialize everything first.
+import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
+import type { Dataset } from './dataset';
+import type { JobRecord, JobState } from './jobs';
+import type { RngState } from './rng';
+
+export const DB_NAME = 'lathe';
+export const DB_VERSION = 1;
+/** Checkpoints kept per job: the newest and one fallback. */
+export const CHECKPOINTS_KEPT = 2;
+
+export interface TensorSpec {
+  name: string;
+  shape: number[];
+  dtype: 'float32' | 'int32' | 'bool';
+}
+
+export interface CheckpointCursor {
+  /** Epoch the next step belongs to. */
+  epoch: number;
+  /** Index of the next batch within that epoch. */
+  batch: number;
+  /** Optimizer steps taken so far. */
+  globalStep: number;
+}
+
+export interface CheckpointRecord {
+  jobId: string;
+  /** Increases with every checkpoint of a job. */
+  seq: number;
+  createdAt: number;
+  configHash: string;
+  datasetFingerprint: string;
+  cursor: CheckpointCursor;
+  /** RNG state at the start of the cursor's epoch (regenerates its shuffle) and now. */
+  rng: { epochStart: RngState; current: RngState };
+  modelTopology: unknown;
+  weightSpecs: TensorSpec[];
+  weightData: ArrayBuffer;
+  optimizer: { name: string; specs: TensorSpec[]; data: ArrayBuffer; scalars: Record<string, number> };
+  /** Per-epoch running sums, so a resumed epoch reports the same metrics. */
+  epochAccumulators: Record<string, number>;
+  history: JobRecord['history'];
+  /** Train-set statistics the model's inputs were normalized with. */
+  normalization: { mean: number[]; std: number[] } | null;
+  byteLength: number;
+  /** SHA-256 over everything above (see workers/checkpoint-codec.ts). */
+  checksum: string;
+}
+
+export interface SettingRecord {
+  key: string;
+  value: unknown;
+}
+
+export interface LatheSchema extends DBSchema {
+  jobs: { key: string; value: JobRecord; indexes: { 'by-state': JobState } };
+  checkpoints: { key: [string, number]; value: CheckpointRecord; indexes: { 'by-job': string } };
+  datasets: { key: string; value: Dataset };
+  settings: { key: string; value: SettingRecord };
+}
+
+export type LatheDb = IDBPDatabase<LatheSchema>;
+
+export function openLatheDb(name = DB_NAME): Promise<LatheDb> {
+  return openDB<LatheSchema>(name, DB_VERSION, {
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) {
+        const jobs = db.createObjectStore('jobs', { keyPath: 'id' });
+        jobs.createIndex('by-state', 'state');
+        const checkpoints = db.createObjectStore('checkpoints', { keyPath: ['jobId', 'seq'] });
+        checkpoints.createIndex('by-job', 'jobId');
+        db.createObjectStore('datasets', { keyPath: 'id' });
+        db.createObjectStore('settings', { keyPath: 'key' });
+      }
+      // Later versions add `if (oldVersion < 2) { ... }` below, never editing the steps above.
+    },
+    blocking() {
+      // Another tab wants a newer schema: let it proceed; this tab reopens on its next reload.
+    },
+  });
+}
+
+export async function listJobs(db: LatheDb): Promise<JobRecord[]> {
+  const jobs = await db.getAll('jobs');
+  return jobs.sort((a, b) => a.createdAt - b.createdAt);
+}
+
+export function getJob(db: LatheDb, id: string): Promise<JobRecord | undefined> {
+  return db.get('jobs', id);
+}
+
+export async function putJob(db: LatheDb, job: JobRecord): Promise<void> {
+  await db.put('jobs', job);
+}
+
+/**
+ * Reads a job, applies `change`, and writes it back in one transaction, so two writers can never
+ * interleave. `change` must be synchronous (it may throw, e.g. an illegal transition, which aborts).
+ */
+export async function updateJob(db: LatheDb, id: string, change: (job: JobRecord) => JobRecord): Promise<JobRecord> {
+  const tx = db.transaction('jobs', 'readwrite');
+  const job = await tx.store.get(id);
+  if (!job) {
+    tx.abort();
+    await tx.done.catch(() => undefined);
+    throw new Error(`There is no job with id ${id}.`);
+  }
+  let next: JobRecord;
+  try {
+    next = change(job);
+  } catch (err) {
+    tx.abort();
+    await tx.done.catch(() => undefined);
+    throw err;
+  }
+  await tx.store.put(next);
+  await tx.done;
+  return next;
+}
+
+export async function oldestQueuedJob(db: LatheDb): Promise<JobRecord | undefined> {
+  const queued = await db.getAllFromIndex('jobs', 'by-state', 'queued');
+  return queued.sort((a, b) => (a.queuedAt ?? 0) - (b.queuedAt ?? 0) || a.createdAt - b.createdAt)[0];
+}
+
+export function jobsInState(db: LatheDb, state: JobState): Promise<JobRecord[]> {
+  return db.getAllFromIndex('jobs', 'by-state', state);
+}
+
+/** Stores a dataset and a new queued job together, so neither exists without the other. */
+export async function putDatasetAndJob(db: LatheDb, dataset: Dataset, job: JobRecord): Promise<void> {
+  const tx = db.transaction(['datasets', 'jobs'], 'readwrite');
+  await Promise.all([tx.objectStore('datasets').put(dataset), tx.objectStore('jobs').put(job), tx.done]);
+}
+
+export function getDataset(db: LatheDb, id: string): Promise<Dataset | undefined> {
+  return db.get('datasets', id);
+}
+
+/** Newest first. */
+export async function listCheckpoints(db: LatheDb, jobId: string): Promise<CheckpointRecord[]> {
+  const all = await db.getAllFromIndex('checkpoints', 'by-job', jobId);
+  return all.sort((a, b) => b.seq - a.seq);
+}
+
+/**
+ * Writes a serialized checkpoint and its job record in a single transaction and prunes older
+ * checkpoints to `CHECKPOINTS_KEPT`. If the transaction fails (e.g. QuotaExceededError) nothing
+ * changes, so the previous checkpoint stays intact.
+ */
+export async function writeCheckpoint(db: LatheDb, checkpoint: CheckpointRecord, job: JobRecord): Promise<void> {
+  const tx = db.transaction(['checkpoints', 'jobs'], 'readwrite');
+  const checkpoints = tx.objectStore('checkpoints');
+  const keys = await checkpoints.index('by-job').getAllKeys(checkpoint.jobId);
+  const stale = keys
+    .filter((k) => k[1] !== checkpoint.seq)
+    .sort((a, b) => b[1] - a[1])
+    .slice(CHECKPOINTS_KEPT - 1);
+  await Promise.all([
+    checkpoints.put(checkpoint),
+    tx.objectStore('jobs').put(job),
+    ...stale.map((k) => checkpoints.delete(k)),
+    tx.done,
+  ]);
+}
+
+export async function getSetting<T>(db: LatheDb, key: string, fallback: T): Promise<T> {
+  const rec = await db.get('settings', key);
+  return rec === undefined ? fallback : (rec.value as T);
+}
+
+export async function putSetting(db: LatheDb, key: string, value: unknown): Promise<void> {
+  await db.put('settings', { key, value });
+}

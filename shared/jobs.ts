@@ -1,0 +1,152 @@
+// Job records and the job state machine. Plain TypeScript: shared by the page and the worker,
+// so it imports neither the DOM nor tfjs.
+import type { TrainConfig } from './config';
+
+export const JOB_STATES = [
+  'queued',
+  'running',
+  'paused',
+  'completed',
+  'failed',
+  'cancelled',
+  'interrupted',
+] as const;
+export type JobState = (typeof JOB_STATES)[number];
+
+export const STAGES = ['preprocessing', 'warmup', 'training', 'validation', 'saving-checkpoint'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/**
+ * Legal moves. `cancelled`, `failed` and `interrupted` can go back to `queued` because their last
+ * checkpoint stays loadable: "resume" re-queues them. `paused` goes to `queued` when the user
+ * resumes it while another job holds the trainer.
+ */
+const TRANSITIONS: Record<JobState, readonly JobState[]> = {
+  queued: ['running', 'cancelled'],
+  running: ['paused', 'completed', 'failed', 'cancelled', 'interrupted'],
+  paused: ['running', 'queued', 'cancelled', 'failed'],
+  interrupted: ['queued', 'cancelled'],
+  cancelled: ['queued'],
+  failed: ['queued'],
+  completed: [],
+};
+
+export function canTransition(from: JobState, to: JobState): boolean {
+  return TRANSITIONS[from].includes(to);
+}
+
+export class IllegalTransitionError extends Error {
+  constructor(
+    readonly from: JobState,
+    readonly to: JobState,
+  ) {
+    super(`A job cannot go from "${from}" to "${to}".`);
+    this.name = 'IllegalTransitionError';
+  }
+}
+
+export function isTerminal(state: JobState): boolean {
+  return state === 'completed' || state === 'failed' || state === 'cancelled';
+}
+
+/** States from which "Resume" makes sense in the UI. */
+export function isResumable(state: JobState): boolean {
+  return state === 'paused' || state === 'interrupted' || state === 'cancelled' || state === 'failed';
+}
+
+export interface JobError {
+  message: string;
+  stack?: string;
+}
+
+/** One point of the metric history: per epoch (`kind: 'epoch'`) or every N steps (`kind: 'step'`). */
+export interface MetricPoint {
+  kind: 'epoch' | 'step';
+  epoch: number;
+  step: number;
+  loss: number;
+  /** e.g. `{ acc: 0.97, val_loss: 0.1, val_acc: 0.95 }` */
+  metrics: Record<string, number>;
+  timeMs: number;
+}
+
+export interface JobProgress {
+  stage: Stage;
+  /** 0-based epoch currently running; equals `epochs` once finished. */
+  epoch: number;
+  epochs: number;
+  /** Global optimizer step count. */
+  step: number;
+  stepsPerEpoch: number;
+  percent: number;
+  loss: number | null;
+  metrics: Record<string, number>;
+  samplesPerSec: number | null;
+  etaMs: number | null;
+  backend: string | null;
+}
+
+export interface JobRecord {
+  id: string;
+  name: string;
+  state: JobState;
+  datasetId: string;
+  config: TrainConfig;
+  /** SHA-256 of the canonical training config, checked on resume. */
+  configHash: string;
+  createdAt: number;
+  /** When it last entered the queue; the queue is FIFO on this. */
+  queuedAt: number | null;
+  startedAt: number | null;
+  finishedAt: number | null;
+  /** Time spent in `running`, summed across resumes. */
+  durationMs: number;
+  error: JobError | null;
+  /** A non-error notice for the user, e.g. why a job was paused. */
+  notice: string | null;
+  progress: JobProgress;
+  history: MetricPoint[];
+  backend: string | null;
+  backendReason: string | null;
+  /** Global step of the newest checkpoint, or null when none exists. */
+  checkpointStep: number | null;
+  /** Global step the current run resumed from (a checkpoint's step), or null for a fresh start. */
+  resumedFromStep: number | null;
+  /** How many times a crashed worker was respawned for this job. */
+  crashCount: number;
+}
+
+/** Apply a transition, enforcing the state machine and the timestamps that go with it. */
+export function transition(job: JobRecord, to: JobState, now: number, extra: Partial<JobRecord> = {}): JobRecord {
+  if (!canTransition(job.state, to)) throw new IllegalTransitionError(job.state, to);
+  const next: JobRecord = { ...job, ...extra, state: to };
+  if (to === 'running' && job.startedAt === null) next.startedAt = now;
+  if (to === 'queued') {
+    next.queuedAt = now;
+    next.finishedAt = null;
+    next.error = extra.error ?? null;
+  }
+  if (isTerminal(to)) next.finishedAt = now;
+  return next;
+}
+
+export function emptyProgress(epochs: number): JobProgress {
+  return {
+    stage: 'preprocessing',
+    epoch: 0,
+    epochs,
+    step: 0,
+    stepsPerEpoch: 0,
+    percent: 0,
+    loss: null,
+    metrics: {},
+    samplesPerSec: null,
+    etaMs: null,
+    backend: null,
+  };
+}
+
+export function toJobError(err: unknown): JobError {
+  if (err instanceof Error) return { message: err.message || err.name, stack: err.stack };
+  return { message: String(err) };
+}

@@ -1,0 +1,101 @@
+// The contract between the page and the training worker, and between tabs.
+// The worker implements `TrainerApi`; the page's TrainerClient is its only caller.
+import type { TrainConfig } from './config';
+import type { DatasetInput } from './dataset';
+import type { JobProgress, JobRecord, JobState, MetricPoint } from './jobs';
+
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export function isBackendName(v: unknown): v is BackendName {
+  return typeof v === 'string' && (BACKENDS as readonly string[]).includes(v);
+}
+
+export interface BackendAttempt {
+  backend: BackendName;
+  ok: boolean;
+  /** Why it was skipped or failed, e.g. "WebGPU: no adapter". */
+  reason: string | null;
+}
+
+export interface BackendInfo {
+  backend: BackendName;
+  /** Why this one runs: "preferred", "chosen in settings", or why the ones before it failed. */
+  reason: string;
+  attempts: BackendAttempt[];
+  /** e.g. "google swiftshader" for WebGPU, when known. */
+  adapter: string | null;
+}
+
+export interface WorkerSettings {
+  /** Forced backend (URL `?backend=` or settings); null means automatic. */
+  backend: BackendName | null;
+  /** Time-based checkpoint cadence, in seconds; a checkpoint is also written at every epoch end. */
+  checkpointIntervalSec: number;
+  /** A step-history point is recorded every this many steps (epochs are always recorded). */
+  historyEverySteps: number;
+}
+
+export interface SubmitRequest {
+  name: string;
+  config: TrainConfig;
+  dataset: DatasetInput;
+}
+
+/** Progress as sent on the wire: at most 10 a second per job. */
+export interface ProgressEvent extends JobProgress {
+  jobId: string;
+  state: JobState;
+}
+
+/** Everything the worker tells the page, as one discriminated union. */
+export type WorkerEvent =
+  | { type: 'progress'; progress: ProgressEvent; points: MetricPoint[] }
+  | { type: 'job'; job: JobRecord }
+  | { type: 'backend'; info: BackendInfo };
+
+export type WorkerEventListener = (event: WorkerEvent) => void;
+
+export interface TensorMemory {
+  numTensors: number;
+  numBytes: number;
+}
+
+/** The one API the worker exposes through Comlink. */
+export interface TrainerApi {
+  /** Must be called first; the listener is a Comlink proxy, released by the client. Cheap: no backend yet. */
+  init(settings: WorkerSettings, listener: WorkerEventListener): Promise<void>;
+  /** Selects the backend on first call (also done by the first `start`), then returns the choice. */
+  backend(): Promise<BackendInfo>;
+  updateSettings(settings: WorkerSettings): Promise<void>;
+  /** Validates, fingerprints and stores the dataset, then stores a queued job, in one transaction. */
+  submit(request: SubmitRequest): Promise<JobRecord>;
+  /**
+   * Starts a queued or paused job (from its newest good checkpoint, if any) and resolves once it
+   * runs. A job still marked `running` is taken as a crash recovery. Problems with the job itself
+   * (config or dataset mismatch, no usable checkpoint) do not throw: the job is marked failed
+   * with a readable error and returned.
+   */
+  start(jobId: string): Promise<JobRecord>;
+  /** Pauses within one step, writes a checkpoint, and keeps the model in memory. */
+  pause(jobId: string): Promise<JobRecord>;
+  /** Continues a job paused in this worker. Returns null when it is not in memory (load from checkpoint). */
+  resume(jobId: string): Promise<JobRecord | null>;
+  /** Stops within one step; the job becomes cancelled; its last checkpoint stays. */
+  cancel(jobId: string): Promise<JobRecord>;
+  /** Which job this worker holds in memory (running or paused), if any. */
+  activeJob(): Promise<{ jobId: string; state: JobState } | null>;
+  memory(): Promise<TensorMemory>;
+  ping(): Promise<number>;
+}
+
+/** Messages between tabs on the BroadcastChannel. Only the leader tab trains. */
+export type TabMessage =
+  | { type: 'job'; job: JobRecord }
+  | { type: 'progress'; progress: ProgressEvent; points: MetricPoint[] }
+  | { type: 'backend'; info: BackendInfo }
+  | { type: 'queue-changed' }
+  | { type: 'command'; command: 'pause' | 'resume' | 'cancel'; jobId: string };
+
+export const TAB_CHANNEL_NAME = 'lathe-jobs';
+export const TRAINER_LOCK_NAME = 'lathe-trainer';

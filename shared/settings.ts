@@ -1,0 +1,20 @@
+// User settings, persisted in the `settings` store. Plain TypeScript.
+import type { BackendName } from './protocol';
+
+export interface AppSettings {
+  /** null = automatic (WebGPU, then webgl, wasm, cpu). */
+  backend: BackendName | null;
+  /** Resume interrupted jobs at startup without asking. */
+  autoResume: boolean;
+  checkpointIntervalSec: number;
+  historyEverySteps: number;
+}
+
+export const DEFAULT_SETTINGS: AppSettings = {
+  backend: null,
+  autoResume: false,
+  checkpointIntervalSec: 10,
+  historyEverySteps: 10,
+};
+
+export const SETTINGS_KEY = 'app-settings';
