@@ -132,7 +132,7 @@ export function jobsInState(db: LatheDb, state: JobState): Promise<JobRecord[]> 
 /** Stores a dataset and a new queued job together, so neither exists without the other. */
 export async function putDatasetAndJob(db: LatheDb, dataset: Dataset, job: JobRecord): Promise<void> {
   const tx = db.transaction(['datasets', 'jobs'], 'readwrite');
-  await Promise.all([tx.objectStore('datasets').put(dataset), tx.objectStore('jobs').put(job), tx.done]);
+  await settleOrAbort(tx, [tx.objectStore('datasets').put(dataset), tx.objectStore('jobs').put(job)]);
 }
 
 export function getDataset(db: LatheDb, id: string): Promise<Dataset | undefined> {
@@ -158,12 +158,26 @@ export async function writeCheckpoint(db: LatheDb, checkpoint: CheckpointRecord,
     .filter((k) => k[1] !== checkpoint.seq)
     .sort((a, b) => b[1] - a[1])
     .slice(CHECKPOINTS_KEPT - 1);
-  await Promise.all([
+  await settleOrAbort(tx, [
     checkpoints.put(checkpoint),
     tx.objectStore('jobs').put(job),
     ...stale.map((k) => checkpoints.delete(k)),
-    tx.done,
   ]);
+}
+
+/** Any failed request aborts the whole transaction, so a half-written checkpoint never commits. */
+async function settleOrAbort(tx: { abort(): void; done: Promise<void> }, requests: Promise<unknown>[]): Promise<void> {
+  try {
+    await Promise.all([...requests, tx.done]);
+  } catch (err) {
+    try {
+      tx.abort();
+    } catch {
+      // Already finished or aborted.
+    }
+    await tx.done.catch(() => undefined);
+    throw err;
+  }
 }
 
 export async function getSetting<T>(db: LatheDb, key: string, fallback: T): Promise<T> {

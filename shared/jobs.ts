@@ -22,7 +22,7 @@ export type Stage = (typeof STAGES)[number];
  * resumes it while another job holds the trainer.
  */
 const TRANSITIONS: Record<JobState, readonly JobState[]> = {
-  queued: ['running', 'cancelled'],
+  queued: ['running', 'cancelled', 'failed'],
   running: ['paused', 'completed', 'failed', 'cancelled', 'interrupted'],
   paused: ['running', 'queued', 'cancelled', 'failed'],
   interrupted: ['queued', 'cancelled'],

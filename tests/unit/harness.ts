@@ -1,0 +1,89 @@
+// Runs the real worker API in Node on the tfjs cpu backend with fake-indexeddb, and collects its events.
+import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_CONFIG, type TrainConfig } from '../../shared/config';
+import { listCheckpoints, openLatheDb, type LatheDb } from '../../shared/db';
+import type { JobRecord } from '../../shared/jobs';
+import type { TrainerApi, WorkerEvent, WorkerSettings } from '../../shared/protocol';
+import { makeXorDataset } from '../../shared/samples';
+import { createTrainerApi } from '../../workers/trainer-api';
+
+let dbCounter = 0;
+
+export function freshDbName(): string {
+  return `lathe-test-${process.pid}-${++dbCounter}`;
+}
+
+export const TEST_CONFIG: TrainConfig = {
+  ...DEFAULT_CONFIG,
+  model: { kind: 'mlp', hidden: [{ units: 8, activation: 'tanh' }, { units: 8, activation: 'relu' }] },
+  optimizer: 'adam',
+  learningRate: 0.05,
+  batchSize: 16,
+  epochs: 4,
+  validationSplit: 0.25,
+  seed: 7,
+};
+
+export interface Harness {
+  api: TrainerApi;
+  db: LatheDb;
+  events: WorkerEvent[];
+  /** Resolves once the job reaches one of the states. */
+  waitForState(jobId: string, states: JobRecord['state'][], timeoutMs?: number): Promise<JobRecord>;
+}
+
+export async function makeHarness(dbName: string, settings: Partial<WorkerSettings> = {}, onEvent?: (e: WorkerEvent, api: TrainerApi) => void): Promise<Harness> {
+  const events: WorkerEvent[] = [];
+  const waiters: { jobId: string; states: JobRecord['state'][]; resolve: (j: JobRecord) => void }[] = [];
+  const api = createTrainerApi({
+    openDb: () => openLatheDb(dbName),
+    selectBackend: async () => {
+      await tf.setBackend('cpu');
+      return { backend: 'cpu', reason: 'unit test', attempts: [], adapter: null };
+    },
+  });
+  await api.init({ backend: 'cpu', checkpointIntervalSec: 3600, historyEverySteps: 5, ...settings }, (e) => {
+    events.push(e);
+    onEvent?.(e, api);
+    if (e.type === 'job') {
+      for (const w of [...waiters]) {
+        if (w.jobId === e.job.id && w.states.includes(e.job.state)) {
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve(e.job);
+        }
+      }
+    }
+  });
+  const db = await openLatheDb(dbName);
+  return {
+    api,
+    db,
+    events,
+    waitForState(jobId, states, timeoutMs = 60_000) {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`job ${jobId} did not reach ${states.join('/')}`)), timeoutMs);
+        waiters.push({ jobId, states, resolve: (j) => (clearTimeout(timer), resolve(j)) });
+      });
+    },
+  };
+}
+
+export function xor(): ReturnType<typeof makeXorDataset> {
+  return makeXorDataset(32, 0.1, 3);
+}
+
+/** The final weights of a job, as raw bytes from its newest checkpoint. */
+export async function finalWeights(db: LatheDb, jobId: string): Promise<Float32Array> {
+  const [newest] = await listCheckpoints(db, jobId);
+  if (!newest) throw new Error('no checkpoint');
+  return new Float32Array(newest.weightData);
+}
+
+export async function runUninterrupted(config: TrainConfig = TEST_CONFIG): Promise<{ weights: Float32Array; job: JobRecord }> {
+  const h = await makeHarness(freshDbName());
+  const job = await h.api.submit({ name: 'reference', config, dataset: xor() });
+  await h.api.start(job.id);
+  const done = await h.waitForState(job.id, ['completed', 'failed']);
+  if (done.state !== 'completed') throw new Error(done.error?.message);
+  return { weights: await finalWeights(h.db, job.id), job: done };
+}

@@ -1,0 +1,147 @@
+// Serializes a training session into a self-checking CheckpointRecord and restores one. Everything
+// is read back from the device and encoded before any IndexedDB transaction opens.
+import * as tf from '@tensorflow/tfjs';
+import { canonicalJson, type OptimizerName } from '../shared/config';
+import type { CheckpointRecord, TensorSpec } from '../shared/db';
+import { sha256Hex } from '../shared/hash';
+import { readOptimizerScalars, writeOptimizerScalars } from './model';
+import type { Normalization } from './data';
+import type { SessionState, TrainingSession } from './session';
+
+export interface CheckpointMeta {
+  jobId: string;
+  seq: number;
+  configHash: string;
+  datasetFingerprint: string;
+  createdAt: number;
+}
+
+interface Encoded {
+  specs: TensorSpec[];
+  data: ArrayBuffer;
+}
+
+async function encodeTensors(named: { name: string; tensor: tf.Tensor }[]): Promise<Encoded> {
+  const specs: TensorSpec[] = [];
+  const chunks: Uint8Array[] = [];
+  for (const { name, tensor } of named) {
+    const dtype = tensor.dtype;
+    if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool')
+      throw new Error(`Cannot checkpoint a ${dtype} tensor (${name}).`);
+    const values = await tensor.data();
+    const typed = dtype === 'float32' ? Float32Array.from(values as Float32Array) : Int32Array.from(values as Int32Array);
+    specs.push({ name, shape: [...tensor.shape], dtype });
+    chunks.push(new Uint8Array(typed.buffer));
+  }
+  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
+  const data = new Uint8Array(total);
+  let offset = 0;
+  for (const c of chunks) {
+    data.set(c, offset);
+    offset += c.byteLength;
+  }
+  return { specs, data: data.buffer };
+}
+
+/** Decodes tensors in spec order; the caller owns (and must dispose) them. */
+export function decodeTensors(specs: TensorSpec[], data: ArrayBuffer): tf.Tensor[] {
+  let offset = 0;
+  return specs.map((spec) => {
+    const size = spec.shape.reduce((a, b) => a * b, 1);
+    const bytes = size * 4;
+    if (offset + bytes > data.byteLength)
+      throw new Error(`Checkpoint data is too short for ${spec.name} (${spec.shape.join('×')}).`);
+    const slice = data.slice(offset, offset + bytes);
+    offset += bytes;
+    return spec.dtype === 'float32'
+      ? tf.tensor(new Float32Array(slice), spec.shape, 'float32')
+      : tf.tensor(new Int32Array(slice), spec.shape, spec.dtype);
+  });
+}
+
+function checksumInput(c: Omit<CheckpointRecord, 'checksum'>): Uint8Array {
+  const { weightData, optimizer, ...rest } = c;
+  const meta = { ...rest, optimizer: { ...optimizer, data: undefined } };
+  return new TextEncoder().encode(canonicalJson(meta));
+}
+
+async function computeChecksum(c: Omit<CheckpointRecord, 'checksum'>): Promise<string> {
+  return sha256Hex(new Uint8Array(c.weightData), new Uint8Array(c.optimizer.data), checksumInput(c));
+}
+
+export async function verifyCheckpoint(c: CheckpointRecord): Promise<boolean> {
+  try {
+    const { checksum, ...rest } = c;
+    return (await computeChecksum(rest)) === checksum;
+  } catch {
+    return false;
+  }
+}
+
+export async function encodeCheckpoint(
+  session: TrainingSession,
+  optimizerName: OptimizerName,
+  normalization: Normalization,
+  meta: CheckpointMeta,
+): Promise<CheckpointRecord> {
+  const weights = await encodeTensors(session.model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })));
+  const optWeights = await session.optimizer.getWeights();
+  let optimizer: Encoded;
+  try {
+    optimizer = await encodeTensors(optWeights);
+  } finally {
+    // `iter` is a fresh scalar; the moments are the optimizer's own variables and must live on.
+    optWeights.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
+  }
+  const scalars = await readOptimizerScalars(optimizerName, session.optimizer);
+  const state = await session.captureState();
+  const body: Omit<CheckpointRecord, 'checksum'> = {
+    ...meta,
+    cursor: state.cursor,
+    rng: state.rng,
+    modelTopology: session.model.toJSON(null, false),
+    weightSpecs: weights.specs,
+    weightData: weights.data,
+    optimizer: { name: optimizerName, specs: optimizer.specs, data: optimizer.data, scalars },
+    epochAccumulators: state.epochAccumulators,
+    history: state.history,
+    normalization: { mean: [...normalization.mean], std: [...normalization.std] },
+    byteLength: weights.data.byteLength + optimizer.data.byteLength,
+  };
+  return { ...body, checksum: await computeChecksum(body) };
+}
+
+/** Loads weights and optimizer state into a freshly built model and optimizer of the same config. */
+export async function restoreInto(
+  c: CheckpointRecord,
+  model: tf.LayersModel,
+  optimizer: tf.Optimizer,
+  optimizerName: OptimizerName,
+): Promise<SessionState> {
+  if (c.optimizer.name !== optimizerName)
+    throw new Error(`The checkpoint was made with ${c.optimizer.name}, but the job uses ${optimizerName}.`);
+  const weights = decodeTensors(c.weightSpecs, c.weightData);
+  try {
+    const expected = model.weights.map((w) => w.shape.join('×'));
+    const got = weights.map((w) => w.shape.join('×'));
+    if (expected.join(',') !== got.join(','))
+      throw new Error(`The checkpoint's weights (${got.join(', ')}) do not fit the model (${expected.join(', ')}).`);
+    model.setWeights(weights);
+  } finally {
+    tf.dispose(weights);
+  }
+  const opt = decodeTensors(c.optimizer.specs, c.optimizer.data);
+  try {
+    await optimizer.setWeights(c.optimizer.specs.map((s, i) => ({ name: s.name, tensor: opt[i]! })));
+  } finally {
+    // setWeights made variables that share these buffers; dropping our handles keeps them alive.
+    tf.dispose(opt);
+  }
+  writeOptimizerScalars(optimizerName, optimizer, c.optimizer.scalars);
+  return {
+    cursor: { ...c.cursor },
+    rng: { epochStart: [...c.rng.epochStart], current: [...c.rng.current] },
+    epochAccumulators: { ...c.epochAccumulators },
+    history: [...c.history],
+  };
+}

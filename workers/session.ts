@@ -1,0 +1,344 @@
+// One training run held in worker memory: the model, optimizer, device data and the cursor, and
+// the hand-written step loop (one optimizer step per batch, seeded shuffle, a macrotask yield
+// between steps so pause and cancel land within one step). It never touches IndexedDB itself:
+// checkpoints and progress leave through the hooks.
+import * as tf from '@tensorflow/tfjs';
+import type { TrainConfig } from '../shared/config';
+import type { CheckpointCursor } from '../shared/db';
+import type { MetricPoint, Stage } from '../shared/jobs';
+import { SeededRng, type RngState } from '../shared/rng';
+import type { PreparedData } from './data';
+import { disposeData } from './data';
+import { batchLoss, batchMetricSum, metricName } from './objective';
+import { etaMs, ThroughputMeter } from './throughput';
+import { yieldToEventLoop } from './yield';
+
+/** Progress (and its GPU read-back) at most this often: 10 events a second. */
+export const PROGRESS_INTERVAL_MS = 100;
+/** Epoch-end checkpoints are skipped when the last one is younger than this; tiny epochs would
+ * otherwise spend most of their time checkpointing. The time cadence still applies. */
+export const MIN_EPOCH_CHECKPOINT_GAP_MS = 1000;
+/** Validation forward passes run in chunks of this many rows to bound memory. */
+const EVAL_CHUNK_ROWS = 4096;
+
+export type RunOutcome = 'completed' | 'paused' | 'cancelled';
+export type CheckpointReason = 'interval' | 'epoch';
+
+export interface LiveProgress {
+  stage: Stage;
+  epoch: number;
+  epochs: number;
+  step: number;
+  stepsPerEpoch: number;
+  percent: number;
+  loss: number | null;
+  metrics: Record<string, number>;
+  samplesPerSec: number | null;
+  etaMs: number | null;
+}
+
+export interface SessionHooks {
+  /** Throttled to PROGRESS_INTERVAL_MS; `points` are history points recorded since the last call. */
+  progress(p: LiveProgress, points: MetricPoint[]): void;
+  /** Write a checkpoint now; the loop waits for it. */
+  checkpoint(reason: CheckpointReason): Promise<void>;
+}
+
+export interface SessionState {
+  cursor: CheckpointCursor;
+  rng: { epochStart: RngState; current: RngState };
+  epochAccumulators: Record<string, number>;
+  history: MetricPoint[];
+}
+
+export interface SessionOptions {
+  config: TrainConfig;
+  data: PreparedData;
+  model: tf.LayersModel;
+  optimizer: tf.Optimizer;
+  historyEverySteps: number;
+  checkpointIntervalMs: number;
+  /** Usually set later with `setHooks`, once the owner exists. */
+  hooks?: SessionHooks;
+  now?: () => number;
+  /** Restored state; a fresh run starts at step 0 with the RNG seeded from the config. */
+  restored?: SessionState;
+}
+
+export class TrainingSession {
+  readonly config: TrainConfig;
+  readonly data: PreparedData;
+  readonly model: tf.LayersModel;
+  readonly optimizer: tf.Optimizer;
+  readonly stepsPerEpoch: number;
+  cursor: CheckpointCursor;
+  history: MetricPoint[];
+  checkpointIntervalMs: number;
+  historyEverySteps: number;
+  #hooks: SessionHooks;
+  #now: () => number;
+  #vars: tf.Variable[];
+  #rng: SeededRng;
+  #epochStart: RngState;
+  #perm: Uint32Array = new Uint32Array(0);
+  #accLoss: tf.Scalar;
+  #accMetric: tf.Scalar;
+  #accSeen: number;
+  #stop: 'pause' | 'cancel' | null = null;
+  #stage: Stage = 'preprocessing';
+  #lastLoss: number | null = null;
+  #lastMetrics: Record<string, number> = {};
+  #pendingPoints: MetricPoint[] = [];
+  #lastProgressAt = -Infinity;
+  #lastCheckpointAt: number;
+  #meter = new ThroughputMeter();
+  #disposed = false;
+
+  constructor(o: SessionOptions) {
+    this.config = o.config;
+    this.data = o.data;
+    this.model = o.model;
+    this.optimizer = o.optimizer;
+    this.#hooks = o.hooks ?? { progress: () => undefined, checkpoint: async () => undefined };
+    this.#now = o.now ?? (() => performance.now());
+    this.checkpointIntervalMs = o.checkpointIntervalMs;
+    this.historyEverySteps = Math.max(1, Math.floor(o.historyEverySteps));
+    this.stepsPerEpoch = Math.ceil(o.data.numTrain / o.config.batchSize);
+    this.#vars = o.model.trainableWeights.map((w) => w.read() as tf.Variable);
+    const r = o.restored;
+    this.cursor = r ? { ...r.cursor } : { epoch: 0, batch: 0, globalStep: 0 };
+    this.history = r ? [...r.history] : [];
+    const acc = r?.epochAccumulators;
+    this.#accLoss = tf.scalar(acc?.loss ?? 0);
+    this.#accMetric = tf.scalar(acc?.metric ?? 0);
+    this.#accSeen = acc?.seen ?? 0;
+    // Mid-epoch, replay the epoch's shuffle from the state it started with; at a boundary, the
+    // next epoch draws from the current state.
+    if (r && r.cursor.batch > 0) {
+      this.#rng = new SeededRng(r.rng.epochStart);
+      this.#epochStart = r.rng.epochStart;
+      this.#perm = this.#rng.permutation(o.data.numTrain);
+    } else {
+      this.#rng = r ? new SeededRng(r.rng.current) : SeededRng.fromSeed(o.config.seed);
+      this.#epochStart = this.#rng.state;
+    }
+    this.#lastCheckpointAt = this.#now();
+  }
+
+  setHooks(hooks: SessionHooks): void {
+    this.#hooks = hooks;
+  }
+
+  get stage(): Stage {
+    return this.#stage;
+  }
+
+  get finished(): boolean {
+    return this.cursor.epoch >= this.config.epochs;
+  }
+
+  /** Asks the loop to stop after the current step. */
+  requestStop(kind: 'pause' | 'cancel'): void {
+    if (this.#stop !== 'cancel') this.#stop = kind;
+  }
+
+  async run(): Promise<RunOutcome> {
+    if (this.#disposed) throw new Error('This training session was already disposed.');
+    this.#stop = null;
+    let warmup = true;
+    this.#setStage('warmup');
+    while (!this.finished) {
+      if (this.cursor.batch === 0) {
+        this.#epochStart = this.#rng.state;
+        this.#perm = this.#rng.permutation(this.data.numTrain);
+      }
+      this.#step();
+      this.cursor.batch++;
+      this.cursor.globalStep++;
+      if (warmup) {
+        // The first step compiles kernels (slow on WebGPU); finish it before measuring speed.
+        await this.#readAccumulators();
+        warmup = false;
+        this.#setStage('training');
+        this.#meter.reset(this.#now());
+      }
+      if (this.cursor.globalStep % this.historyEverySteps === 0) await this.#recordPoint('step');
+      if (this.cursor.batch >= this.stepsPerEpoch) {
+        await this.#endEpoch();
+        if (this.#now() - this.#lastCheckpointAt >= MIN_EPOCH_CHECKPOINT_GAP_MS) await this.#checkpoint('epoch');
+      } else if (this.#now() - this.#lastCheckpointAt >= this.checkpointIntervalMs) {
+        await this.#checkpoint('interval');
+      }
+      await this.#maybeProgress();
+      await yieldToEventLoop();
+      if (this.#stop) return this.#stop === 'pause' ? 'paused' : 'cancelled';
+    }
+    return 'completed';
+  }
+
+  #step(): void {
+    const { batchSize } = this.config;
+    const start = this.cursor.batch * batchSize;
+    const rows = this.#perm.subarray(start, Math.min(start + batchSize, this.data.numTrain));
+    const { task, numOutputs } = this.data;
+    const [loss, metric] = tf.tidy(() => {
+      const idx = tf.tensor1d(Int32Array.from(rows), 'int32');
+      const x = tf.gather(this.data.xTrain, idx);
+      const y = tf.gather(this.data.yTrain, idx) as tf.Tensor1D;
+      let output: tf.Tensor | null = null;
+      const cost = this.optimizer.minimize(
+        () => {
+          output = tf.keep(this.model.apply(x, { training: true }) as tf.Tensor);
+          return batchLoss(task, output, y, numOutputs);
+        },
+        true,
+        this.#vars,
+      )!;
+      const out = output as unknown as tf.Tensor;
+      const sums = [this.#accLoss.add(cost.mul(rows.length)), this.#accMetric.add(batchMetricSum(task, out, y))];
+      out.dispose();
+      return sums as [tf.Scalar, tf.Scalar];
+    });
+    this.#accLoss.dispose();
+    this.#accMetric.dispose();
+    this.#accLoss = loss;
+    this.#accMetric = metric;
+    this.#accSeen += rows.length;
+    this.#meter.add(rows.length);
+  }
+
+  /** Running means of this epoch so far (the only per-step read-back, and only when needed). */
+  async #readAccumulators(): Promise<{ loss: number; metric: number }> {
+    const both = tf.stack([this.#accLoss, this.#accMetric]);
+    const [lossSum, metricSum] = await both.data();
+    both.dispose();
+    const seen = Math.max(1, this.#accSeen);
+    const result = { loss: lossSum! / seen, metric: metricSum! / seen };
+    this.#lastLoss = result.loss;
+    this.#lastMetrics = { ...this.#lastMetrics, [metricName(this.data.task)]: result.metric };
+    return result;
+  }
+
+  async #recordPoint(kind: 'step' | 'epoch', extra: Record<string, number> = {}): Promise<void> {
+    const { loss, metric } = await this.#readAccumulators();
+    const point: MetricPoint = {
+      kind,
+      epoch: kind === 'epoch' ? this.cursor.epoch + 1 : this.cursor.epoch,
+      step: this.cursor.globalStep,
+      loss,
+      metrics: { [metricName(this.data.task)]: metric, ...extra },
+      timeMs: Date.now(),
+    };
+    this.history.push(point);
+    this.#pendingPoints.push(point);
+  }
+
+  async #endEpoch(): Promise<void> {
+    const val = await this.#validate();
+    await this.#recordPoint('epoch', val);
+    this.#lastMetrics = { ...this.#lastMetrics, ...val };
+    this.cursor.epoch++;
+    this.cursor.batch = 0;
+    tf.dispose([this.#accLoss, this.#accMetric]);
+    this.#accLoss = tf.scalar(0);
+    this.#accMetric = tf.scalar(0);
+    this.#accSeen = 0;
+    this.#setStage('training');
+  }
+
+  async #validate(): Promise<Record<string, number>> {
+    const { xVal, yVal, numVal, task, numOutputs } = this.data;
+    if (!xVal || !yVal || numVal === 0) return {};
+    this.#setStage('validation');
+    const sums = tf.tidy(() => {
+      let lossSum: tf.Tensor = tf.scalar(0);
+      let metricSum: tf.Tensor = tf.scalar(0);
+      for (let start = 0; start < numVal; start += EVAL_CHUNK_ROWS) {
+        const size = Math.min(EVAL_CHUNK_ROWS, numVal - start);
+        const x = xVal.slice([start, 0], [size, -1]);
+        const y = yVal.slice([start], [size]);
+        const out = this.model.apply(x, { training: false }) as tf.Tensor;
+        lossSum = lossSum.add(batchLoss(task, out, y, numOutputs).mul(size));
+        metricSum = metricSum.add(batchMetricSum(task, out, y));
+      }
+      return tf.stack([lossSum, metricSum]);
+    });
+    const [lossSum, metricSum] = await sums.data();
+    sums.dispose();
+    return { val_loss: lossSum! / numVal, [`val_${metricName(task)}`]: metricSum! / numVal };
+  }
+
+  async #checkpoint(reason: CheckpointReason): Promise<void> {
+    const previous = this.#stage;
+    this.#setStage('saving-checkpoint');
+    await this.#hooks.checkpoint(reason);
+    this.#lastCheckpointAt = this.#now();
+    this.#setStage(previous === 'saving-checkpoint' ? 'training' : previous);
+  }
+
+  /** Marks the time of a checkpoint written from outside the loop (pause, final). */
+  noteCheckpointWritten(): void {
+    this.#lastCheckpointAt = this.#now();
+  }
+
+  #setStage(stage: Stage): void {
+    this.#stage = stage;
+  }
+
+  async #maybeProgress(): Promise<void> {
+    const now = this.#now();
+    if (now - this.#lastProgressAt < PROGRESS_INTERVAL_MS) return;
+    this.#lastProgressAt = now;
+    if (this.cursor.batch > 0) await this.#readAccumulators();
+    this.#meter.sample(this.#now());
+    this.#hooks.progress(this.progress(), this.#pendingPoints);
+    this.#pendingPoints = [];
+  }
+
+  progress(): LiveProgress {
+    const total = this.config.epochs * this.stepsPerEpoch;
+    const rate = this.#meter.rate;
+    const remainingSamples = Math.max(0, total - this.cursor.globalStep) * this.config.batchSize;
+    return {
+      stage: this.#stage,
+      epoch: this.cursor.epoch,
+      epochs: this.config.epochs,
+      step: this.cursor.globalStep,
+      stepsPerEpoch: this.stepsPerEpoch,
+      percent: total === 0 ? 100 : Math.min(100, (100 * this.cursor.globalStep) / total),
+      loss: this.#lastLoss,
+      metrics: { ...this.#lastMetrics },
+      samplesPerSec: rate,
+      etaMs: etaMs(rate, remainingSamples),
+    };
+  }
+
+  /** Points recorded but not yet sent with a progress event. */
+  takePendingPoints(): MetricPoint[] {
+    const points = this.#pendingPoints;
+    this.#pendingPoints = [];
+    return points;
+  }
+
+  /** Everything a checkpoint needs beyond weights, read back from the device. */
+  async captureState(): Promise<SessionState> {
+    const both = tf.stack([this.#accLoss, this.#accMetric]);
+    const [loss, metric] = await both.data();
+    both.dispose();
+    return {
+      cursor: { ...this.cursor },
+      rng: { epochStart: this.#epochStart, current: this.#rng.state },
+      epochAccumulators: { loss: loss!, metric: metric!, seen: this.#accSeen },
+      history: [...this.history],
+    };
+  }
+
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    tf.dispose([this.#accLoss, this.#accMetric]);
+    disposeData(this.data);
+    this.optimizer.dispose();
+    this.model.dispose();
+  }
+}
