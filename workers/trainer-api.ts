@@ -89,6 +89,11 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
 
   /** Serializes first, then writes checkpoint and job record in one transaction. */
   async function persistCheckpoint(a: Active, job: JobRecord): Promise<JobRecord> {
+    if (a.seq > 0 && a.job.checkpointStep === a.session.cursor.globalStep) {
+      // Nothing trained since the last checkpoint: a second copy would only push out the fallback.
+      a.job = await save({ ...job, checkpointStep: a.job.checkpointStep });
+      return a.job;
+    }
     const checkpoint = await encodeCheckpoint(a.session, a.job.config.optimizer, a.session.data.normalization, {
       jobId: a.job.id,
       seq: a.seq + 1,
