@@ -18,6 +18,29 @@ export interface BackendAttempt {
   reason: string | null;
 }
 
+/** One backend's figures from the automatic choice's probe. */
+export interface BackendProbeResult {
+  backend: BackendName;
+  ok: boolean;
+  /** Steady-state training samples per second, measured after warmup. */
+  samplesPerSec: number | null;
+  /** Initialisation plus the first (compiling) steps, in ms. */
+  warmupMs: number | null;
+  reason: string | null;
+  /** Loss after the agreement steps (compared with cpu's). */
+  finalLoss?: number;
+}
+
+export interface ProbeSummary {
+  chosen: BackendName;
+  results: BackendProbeResult[];
+  /** The model size class the probe ran for: choices differ for tiny and large nets. */
+  sizeClass: 'small' | 'medium' | 'large';
+  probeMs: number;
+  /** True when reused from an earlier probe in this same browser and GPU. */
+  cached: boolean;
+}
+
 export interface BackendInfo {
   backend: BackendName;
   /** Why this one runs: "preferred", "chosen in settings", or why the ones before it failed. */
@@ -25,6 +48,8 @@ export interface BackendInfo {
   attempts: BackendAttempt[];
   /** e.g. "google swiftshader" for WebGPU, when known. */
   adapter: string | null;
+  /** The measurements behind an automatic choice; null when a backend was forced. */
+  probe: ProbeSummary | null;
 }
 
 export interface WorkerSettings {

@@ -6,7 +6,9 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmPlainUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { BACKENDS, type BackendAttempt, type BackendInfo, type BackendName } from '../shared/protocol';
+import type { LatheDb } from '../shared/db';
+import { BACKENDS, type BackendAttempt, type BackendInfo, type BackendName, type ProbeSummary } from '../shared/protocol';
+import { probeWithCache, type ProbeSpec } from './backend-probe';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlainUrl,
@@ -109,8 +111,52 @@ export async function selectBackend(forced: BackendName | null): Promise<Backend
       const failures = attempts.filter((a) => !a.ok).map((a) => a.reason);
       const base = forced === name ? 'chosen in settings' : forced ? `${LABEL[forced]} was chosen but` : 'preferred';
       const reason = failures.length === 0 ? base : forced ? `${base} ${failures.join('; ')}` : failures.join('; ');
-      return { backend: name, reason, attempts, adapter: name === 'webgpu' ? adapter : null };
+      return { backend: name, reason, attempts, adapter: name === 'webgpu' ? adapter : null, probe: null };
     }
   }
   throw new Error(`No TensorFlow.js backend works here: ${attempts.map((a) => a.reason).join('; ')}`);
+}
+
+/** Makes `name` the current backend if it initialises and passes the sanity step. */
+export async function initBackend(name: BackendName): Promise<string | null> {
+  return (await tryBackend(name)).problem;
+}
+
+async function environmentKey(): Promise<string> {
+  const gpu = await describeWebGpuAdapter().catch(() => ({ adapter: null, problem: 'unknown' }));
+  return [navigator.userAgent, navigator.hardwareConcurrency, gpu.adapter ?? gpu.problem].join(' | ');
+}
+
+function describeProbe(p: ProbeSummary): string {
+  const figures = p.results
+    .filter((r) => r.ok)
+    .sort((a, b) => (b.samplesPerSec ?? 0) - (a.samplesPerSec ?? 0))
+    .map((r) => `${r.backend} ${Math.round(r.samplesPerSec ?? 0).toLocaleString('en-US')}/s`)
+    .join(', ');
+  const when = p.cached ? 'measured earlier on this device' : `measured in a ${p.probeMs} ms probe`;
+  return `fastest for ${p.sizeClass} models (${when}): ${figures}`;
+}
+
+/**
+ * The backend for a job: a forced one (settings or `?backend=`) goes first with the fixed order
+ * as fallback; otherwise the fastest by measurement. If no backend passes the probe, the fixed
+ * order decides.
+ */
+export async function chooseBackend(forced: BackendName | null, spec: ProbeSpec, db: LatheDb): Promise<BackendInfo> {
+  if (forced) return selectBackend(forced);
+  let summary: ProbeSummary;
+  try {
+    summary = await probeWithCache(db, spec, await environmentKey(), initBackend);
+  } catch (err) {
+    const info = await selectBackend(null);
+    return { ...info, reason: `the probe failed (${err instanceof Error ? err.message : String(err)}); ${info.reason}` };
+  }
+  const problem = await initBackend(summary.chosen);
+  if (problem) {
+    const info = await selectBackend(null);
+    return { ...info, reason: `the probe's choice failed now (${problem}); ${info.reason}` };
+  }
+  const attempts: BackendAttempt[] = summary.results.map((r) => ({ backend: r.backend, ok: r.ok, reason: r.reason }));
+  const adapter = summary.chosen === 'webgpu' ? (await describeWebGpuAdapter()).adapter : null;
+  return { backend: summary.chosen, reason: describeProbe(summary), attempts, adapter, probe: summary };
 }

@@ -2,6 +2,7 @@
 // changed, picks the newest checkpoint that passes its checksum, and restores it.
 import { hashConfig } from '../shared/config';
 import * as db from '../shared/db';
+import type { Dataset } from '../shared/dataset';
 import type { JobRecord } from '../shared/jobs';
 import type { WorkerSettings } from '../shared/protocol';
 import { restoreInto, verifyCheckpoint } from './checkpoint-codec';
@@ -41,8 +42,13 @@ async function pickCheckpoint(database: db.LatheDb, job: JobRecord): Promise<{ c
   return { checkpoint: null, notice: null };
 }
 
-export async function loadSession(database: db.LatheDb, job: JobRecord, settings: WorkerSettings): Promise<LoadedSession> {
-  const dataset = await db.getDataset(database, job.datasetId);
+export async function loadSession(
+  database: db.LatheDb,
+  job: JobRecord,
+  settings: WorkerSettings,
+  preloaded?: Dataset,
+): Promise<LoadedSession> {
+  const dataset = preloaded ?? (await db.getDataset(database, job.datasetId));
   if (!dataset) throw new JobProblem(`The dataset of this job (${job.datasetId}) is no longer stored, so it cannot run.`);
   const configHash = await hashConfig(job.config);
   if (configHash !== job.configHash)

@@ -12,6 +12,11 @@ import { DEFAULT_SETTINGS } from '../shared/settings';
 import { loadSession, JobProblem } from './session-loader';
 import { encodeCheckpoint } from './checkpoint-codec';
 import type { TrainingSession } from './session';
+import { sizeClass, type ProbeSpec } from './backend-probe';
+import { DEFAULT_CONFIG } from '../shared/config';
+
+/** What `backend()` probes for before any job exists: a small MLP like the samples. */
+const DEFAULT_PROBE_SPEC: ProbeSpec = { config: DEFAULT_CONFIG, numFeatures: 4, numOutputs: 3 };
 import * as tf from '@tensorflow/tfjs';
 
 /** After this many worker crashes on one job, the job fails instead of looping forever. */
@@ -19,7 +24,8 @@ export const MAX_CRASHES_PER_JOB = 3;
 
 export interface TrainerDeps {
   openDb: () => Promise<db.LatheDb>;
-  selectBackend: (forced: BackendName | null) => Promise<BackendInfo>;
+  /** Picks and initialises the backend for a model like `spec` (see backend.ts `chooseBackend`). */
+  selectBackend: (forced: BackendName | null, spec: ProbeSpec, db: db.LatheDb) => Promise<BackendInfo>;
   /** Wall clock, ms since the epoch. */
   now?: () => number;
 }
@@ -54,7 +60,8 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
   let settings: WorkerSettings = { backend: null, checkpointIntervalSec: DEFAULT_SETTINGS.checkpointIntervalSec, historyEverySteps: DEFAULT_SETTINGS.historyEverySteps };
   let listener: WorkerEventListener = () => undefined;
   let backendInfo: BackendInfo | null = null;
-  let backendFor: BackendName | null | undefined;
+  /** What `backendInfo` was chosen for: the forced backend and the model size class. */
+  let backendKey: string | null = null;
   let active: Active | null = null;
 
   const database = (): Promise<db.LatheDb> => (dbPromise ??= deps.openDb());
@@ -70,10 +77,11 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
     return job;
   }
 
-  async function ensureBackend(): Promise<BackendInfo> {
-    if (backendInfo && backendFor === settings.backend) return backendInfo;
-    backendInfo = await deps.selectBackend(settings.backend);
-    backendFor = settings.backend;
+  async function ensureBackend(spec: ProbeSpec = DEFAULT_PROBE_SPEC): Promise<BackendInfo> {
+    const key = `${settings.backend ?? 'auto'}|${sizeClass(spec)}`;
+    if (backendInfo && (backendKey === key || active?.state === 'running')) return backendInfo;
+    backendInfo = await deps.selectBackend(settings.backend, spec, await database());
+    backendKey = key;
     emit({ type: 'backend', info: backendInfo });
     return backendInfo;
   }
@@ -188,7 +196,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       await database();
     },
 
-    backend: ensureBackend,
+    backend: () => ensureBackend(),
 
     async updateSettings(s) {
       settings = { ...s };
@@ -232,12 +240,15 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       if (crashCount > MAX_CRASHES_PER_JOB) {
         return save({ ...transition(job, 'failed', now()), crashCount, error: { message: `The training worker crashed ${crashCount} times on this job, so Lathe stopped retrying. Its last checkpoint (step ${job.checkpointStep ?? 0}) is kept.` } });
       }
-      const info = await ensureBackend();
+      const dataset = await db.getDataset(database_, job.datasetId);
+      const info = await ensureBackend(
+        dataset ? { config: job.config, numFeatures: dataset.numFeatures, numOutputs: dataset.task === 'classification' ? dataset.classNames.length : 1 } : DEFAULT_PROBE_SPEC,
+      );
       const base = { backend: info.backend, backendReason: info.reason, error: null, notice: null, crashCount };
       job = crashRecovery ? { ...job, ...base } : transition(job, 'running', now(), base);
       job = await save({ ...job, progress: { ...job.progress, stage: 'preprocessing', backend: info.backend } });
       try {
-        const loaded = await loadSession(database_, job, settings);
+        const loaded = await loadSession(database_, job, settings, dataset);
         const a: Active = {
           job: { ...job, resumedFromStep: loaded.checkpoint?.cursor.globalStep ?? null, checkpointStep: loaded.checkpoint?.cursor.globalStep ?? null, notice: loaded.notice },
           session: loaded.session, state: 'running', datasetFingerprint: loaded.datasetFingerprint,

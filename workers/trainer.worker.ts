@@ -1,10 +1,10 @@
 // Worker entry: exposes the one TrainerApi object through Comlink. Nothing else runs here.
 import * as Comlink from 'comlink';
 import { openLatheDb } from '../shared/db';
-import { selectBackend } from './backend';
+import { chooseBackend } from './backend';
 import { createTrainerApi } from './trainer-api';
 
-const api = createTrainerApi({ openDb: () => openLatheDb(), selectBackend });
+const api = createTrainerApi({ openDb: () => openLatheDb(), selectBackend: chooseBackend });
 
 export type WorkerApi = typeof api;
 

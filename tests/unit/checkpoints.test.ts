@@ -59,7 +59,8 @@ describe('checkpoints', () => {
     const paused = await pausedAfter(first, 4);
     const [newest, previous] = await listCheckpoints(first.db, paused.id);
     const damaged: CheckpointRecord = { ...newest!, weightData: newest!.weightData.slice(0) };
-    new Uint8Array(damaged.weightData)[5] ^= 0xff;
+    const bytes = new Uint8Array(damaged.weightData);
+    bytes[5] = bytes[5]! ^ 0xff;
     await first.db.put('checkpoints', damaged);
     expect(await verifyCheckpoint(damaged)).toBe(false);
 

@@ -39,7 +39,7 @@ export async function makeHarness(dbName: string, settings: Partial<WorkerSettin
     openDb: () => openLatheDb(dbName),
     selectBackend: async () => {
       await tf.setBackend('cpu');
-      return { backend: 'cpu', reason: 'unit test', attempts: [], adapter: null };
+      return { backend: 'cpu', reason: 'unit test', attempts: [], adapter: null, probe: null };
     },
   });
   await api.init({ backend: 'cpu', checkpointIntervalSec: 3600, historyEverySteps: 5, ...settings }, (e) => {

@@ -1,0 +1,143 @@
+// Chooses the automatic backend by measurement: a short probe trains the job's kind of model on
+// each backend, checks the maths against cpu, and picks the fastest. The choice is cached per
+// device and model size class, and re-probed when the browser or GPU changes.
+import * as tf from '@tensorflow/tfjs';
+import type { TrainConfig } from '../shared/config';
+import { getSetting, putSetting, type LatheDb } from '../shared/db';
+import { BACKENDS, type BackendName, type BackendProbeResult, type ProbeSummary } from '../shared/protocol';
+import { SeededRng } from '../shared/rng';
+import { buildModel, buildOptimizer } from './model';
+
+/** Whole-probe budget. Each backend gets an equal slice for its timed steps. */
+export const PROBE_BUDGET_MS = 2000;
+/** Identical steps every backend runs from identical weights; their losses must agree with cpu. */
+const AGREEMENT_STEPS = 3;
+/** Relative loss difference tolerated against cpu (float32 reductions differ in order per backend). */
+const AGREEMENT_TOLERANCE = 1e-2;
+const PROBE_SEED = 1234;
+
+export interface ProbeSpec {
+  config: TrainConfig;
+  numFeatures: number;
+  numOutputs: number;
+}
+
+/** Speed ranking depends on model size: tiny nets are overhead-bound, large ones compute-bound. */
+export function sizeClass(spec: ProbeSpec): 'small' | 'medium' | 'large' {
+  let params = 0;
+  let fanIn = spec.numFeatures;
+  for (const units of [...spec.config.model.hidden.map((l) => l.units), spec.numOutputs]) {
+    params += fanIn * units + units;
+    fanIn = units;
+  }
+  return params < 10_000 ? 'small' : params < 1_000_000 ? 'medium' : 'large';
+}
+
+function cacheKey(spec: ProbeSpec): string {
+  return `backend-probe:${spec.config.model.kind}:${sizeClass(spec)}`;
+}
+
+interface CachedProbe {
+  environment: string;
+  summary: ProbeSummary;
+}
+
+async function probeOne(
+  backend: BackendName,
+  spec: ProbeSpec,
+  sliceMs: number,
+  init: (b: BackendName) => Promise<string | null>,
+  reference: number | null,
+): Promise<BackendProbeResult> {
+  const t0 = performance.now();
+  const problem = await init(backend);
+  if (problem) return { backend, ok: false, samplesPerSec: null, warmupMs: null, reason: problem };
+  const batch = Math.min(spec.config.batchSize, 256);
+  const rng = SeededRng.fromSeed(PROBE_SEED);
+  const xData = Float32Array.from({ length: batch * spec.numFeatures }, () => rng.nextGaussian());
+  const yData = Int32Array.from({ length: batch }, () => rng.nextInt(spec.numOutputs));
+  const config = { ...spec.config, seed: PROBE_SEED };
+  const model = buildModel(config, { numFeatures: spec.numFeatures, numOutputs: spec.numOutputs });
+  const optimizer = buildOptimizer(config.optimizer, config.learningRate);
+  const x = tf.tensor2d(xData, [batch, spec.numFeatures]);
+  const y = tf.oneHot(tf.tensor1d(yData, 'int32'), spec.numOutputs);
+  const loss = (): tf.Scalar =>
+    spec.numOutputs > 1
+      ? tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor)
+      : tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor);
+  try {
+    const losses: number[] = [];
+    for (let i = 0; i < AGREEMENT_STEPS; i++) {
+      const cost = optimizer.minimize(loss, true)!;
+      losses.push((await cost.data())[0]!);
+      cost.dispose();
+    }
+    const warmupMs = performance.now() - t0;
+    const last = losses[losses.length - 1]!;
+    if (losses.some((l) => !Number.isFinite(l)))
+      return { backend, ok: false, samplesPerSec: null, warmupMs, reason: `${backend}: the probe's loss became NaN` };
+    if (!(last < losses[0]!))
+      return { backend, ok: false, samplesPerSec: null, warmupMs, reason: `${backend}: the probe's loss did not go down` };
+    if (reference !== null && Math.abs(last - reference) > AGREEMENT_TOLERANCE * Math.max(Math.abs(reference), 1e-6))
+      return { backend, ok: false, samplesPerSec: null, warmupMs, reason: `${backend}: disagrees with cpu (loss ${last} vs ${reference})` };
+    const start = performance.now();
+    let steps = 0;
+    let cost: tf.Scalar | null = null;
+    while (performance.now() - start < sliceMs || steps < 2) {
+      cost?.dispose();
+      cost = optimizer.minimize(loss, true)!;
+      steps++;
+      // Backends queue work asynchronously; sync now and then so the clock measures real work.
+      if (steps % 8 === 0) await cost.data();
+    }
+    await cost!.data();
+    cost!.dispose();
+    const elapsed = performance.now() - start;
+    return { backend, ok: true, samplesPerSec: (steps * batch * 1000) / elapsed, warmupMs, reason: null, finalLoss: last };
+  } catch (err) {
+    return { backend, ok: false, samplesPerSec: null, warmupMs: null, reason: `${backend}: ${err instanceof Error ? err.message : String(err)}` };
+  } finally {
+    tf.dispose([x, y]);
+    model.dispose();
+    optimizer.dispose();
+  }
+}
+
+/**
+ * Runs the probe (cpu first, as the reference) and returns the ranking; the fastest sane
+ * backend wins. `init` makes a backend current and returns a problem, or null when it works.
+ */
+export async function runProbe(spec: ProbeSpec, init: (b: BackendName) => Promise<string | null>): Promise<ProbeSummary> {
+  const started = performance.now();
+  const order: BackendName[] = ['cpu', ...BACKENDS.filter((b) => b !== 'cpu')];
+  const sliceMs = PROBE_BUDGET_MS / order.length / 2;
+  const results: BackendProbeResult[] = [];
+  let reference: number | null = null;
+  for (const backend of order) {
+    if (performance.now() - started > PROBE_BUDGET_MS) {
+      results.push({ backend, ok: false, samplesPerSec: null, warmupMs: null, reason: `${backend}: not probed, the ${PROBE_BUDGET_MS} ms budget was used up` });
+      continue;
+    }
+    const r = await probeOne(backend, spec, sliceMs, init, reference);
+    if (backend === 'cpu' && r.ok) reference = r.finalLoss ?? null;
+    results.push(r);
+  }
+  const ranked = results.filter((r) => r.ok).sort((a, b) => (b.samplesPerSec ?? 0) - (a.samplesPerSec ?? 0));
+  if (ranked.length === 0) throw new Error(`No backend passed the probe: ${results.map((r) => r.reason).join('; ')}`);
+  return { chosen: ranked[0]!.backend, results, sizeClass: sizeClass(spec), probeMs: Math.round(performance.now() - started), cached: false };
+}
+
+/** The cached summary when it was measured in this same browser and GPU; otherwise a new probe. */
+export async function probeWithCache(
+  db: LatheDb,
+  spec: ProbeSpec,
+  environment: string,
+  init: (b: BackendName) => Promise<string | null>,
+): Promise<ProbeSummary> {
+  const key = cacheKey(spec);
+  const cached = await getSetting<CachedProbe | null>(db, key, null);
+  if (cached && cached.environment === environment) return { ...cached.summary, cached: true };
+  const summary = await runProbe(spec, init);
+  await putSetting(db, key, { environment, summary } satisfies CachedProbe);
+  return summary;
+}
