@@ -4,12 +4,14 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../shared/config';
 import { getSetting, putSetting, type LatheDb } from '../shared/db';
-import { BACKENDS, type BackendName, type BackendProbeResult, type ProbeSummary } from '../shared/protocol';
+import { type BackendName, type BackendProbeResult, type ProbeSummary } from '../shared/protocol';
 import { SeededRng } from '../shared/rng';
 import { buildModel, buildOptimizer } from './model';
 
-/** Whole-probe budget. Each backend gets an equal slice for its timed steps. */
+/** Whole-probe budget: a backend is only started while budget remains. */
 export const PROBE_BUDGET_MS = 2000;
+/** Timed steps per backend, after its warmup. */
+const TIMED_SLICE_MS = 150;
 /** Identical steps every backend runs from identical weights; their losses must agree with cpu. */
 const AGREEMENT_STEPS = 3;
 /** Relative loss difference tolerated against cpu (float32 reductions differ in order per backend). */
@@ -31,6 +33,15 @@ export function sizeClass(spec: ProbeSpec): 'small' | 'medium' | 'large' {
     fanIn = units;
   }
   return params < 10_000 ? 'small' : params < 1_000_000 ? 'medium' : 'large';
+}
+
+/**
+ * cpu first (the reference for agreement) and cheap-to-start backends next. A software WebGPU
+ * adapter (SwiftShader) compiles shaders for seconds, so it goes last and is measured only if the
+ * budget allows; a hardware one goes before WebGL.
+ */
+export function probeOrder(softwareGpu: boolean): BackendName[] {
+  return ['cpu', 'wasm', ...(softwareGpu ? (['webgl', 'webgpu'] as const) : (['webgpu', 'webgl'] as const))];
 }
 
 function cacheKey(spec: ProbeSpec): string {
@@ -107,10 +118,13 @@ async function probeOne(
  * Runs the probe (cpu first, as the reference) and returns the ranking; the fastest sane
  * backend wins. `init` makes a backend current and returns a problem, or null when it works.
  */
-export async function runProbe(spec: ProbeSpec, init: (b: BackendName) => Promise<string | null>): Promise<ProbeSummary> {
+export async function runProbe(
+  spec: ProbeSpec,
+  init: (b: BackendName) => Promise<string | null>,
+  order: readonly BackendName[] = probeOrder(false),
+): Promise<ProbeSummary> {
   const started = performance.now();
-  const order: BackendName[] = ['cpu', ...BACKENDS.filter((b) => b !== 'cpu')];
-  const sliceMs = PROBE_BUDGET_MS / order.length / 2;
+  const sliceMs = TIMED_SLICE_MS;
   const results: BackendProbeResult[] = [];
   let reference: number | null = null;
   for (const backend of order) {
@@ -133,11 +147,12 @@ export async function probeWithCache(
   spec: ProbeSpec,
   environment: string,
   init: (b: BackendName) => Promise<string | null>,
+  order?: readonly BackendName[],
 ): Promise<ProbeSummary> {
   const key = cacheKey(spec);
   const cached = await getSetting<CachedProbe | null>(db, key, null);
   if (cached && cached.environment === environment) return { ...cached.summary, cached: true };
-  const summary = await runProbe(spec, init);
+  const summary = await runProbe(spec, init, order);
   await putSetting(db, key, { environment, summary } satisfies CachedProbe);
   return summary;
 }

@@ -8,7 +8,12 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { LatheDb } from '../shared/db';
 import { BACKENDS, type BackendAttempt, type BackendInfo, type BackendName, type ProbeSummary } from '../shared/protocol';
-import { probeWithCache, type ProbeSpec } from './backend-probe';
+import { probeOrder, probeWithCache, type ProbeSpec } from './backend-probe';
+
+// tfjs 4.22's threaded WASM spawns pthread workers from a blob that re-imports the backend with
+// importScripts; inside a bundled module worker that fails (ReferenceError in the pthread), so
+// WASM runs single-threaded with SIMD. On 2 cores this measured no slower (FACTS.md).
+tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlainUrl,
@@ -22,15 +27,17 @@ const BACKEND_INIT_TIMEOUT_MS = 60_000;
 interface GpuAdapterInfoLike {
   vendor?: string;
   architecture?: string;
+  isFallbackAdapter?: boolean;
 }
 
 async function describeWebGpuAdapter(): Promise<{ adapter: string | null; problem: string | null }> {
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   if (!gpu) return { adapter: null, problem: 'WebGPU: not supported by this browser (no navigator.gpu)' };
-  const adapter = (await gpu.requestAdapter()) as { info?: GpuAdapterInfoLike } | null;
+  const adapter = (await gpu.requestAdapter()) as { info?: GpuAdapterInfoLike; isFallbackAdapter?: boolean } | null;
   if (!adapter) return { adapter: null, problem: 'WebGPU: no adapter' };
   const info = adapter.info;
-  const name = [info?.vendor, info?.architecture].filter(Boolean).join(' ') || 'unknown adapter';
+  const fallback = adapter.isFallbackAdapter || info?.isFallbackAdapter ? 'fallback' : '';
+  const name = [info?.vendor, info?.architecture, fallback].filter(Boolean).join(' ') || 'unknown adapter';
   return { adapter: name, problem: null };
 }
 
@@ -146,7 +153,9 @@ export async function chooseBackend(forced: BackendName | null, spec: ProbeSpec,
   if (forced) return selectBackend(forced);
   let summary: ProbeSummary;
   try {
-    summary = await probeWithCache(db, spec, await environmentKey(), initBackend);
+    const gpu = await describeWebGpuAdapter().catch(() => ({ adapter: null, problem: 'unknown' }));
+    const software = /swiftshader|fallback|software/i.test(gpu.adapter ?? '');
+    summary = await probeWithCache(db, spec, await environmentKey(), initBackend, probeOrder(software));
   } catch (err) {
     const info = await selectBackend(null);
     return { ...info, reason: `the probe failed (${err instanceof Error ? err.message : String(err)}); ${info.reason}` };

@@ -21,26 +21,46 @@ interface Encoded {
   data: ArrayBuffer;
 }
 
+/**
+ * Reads every tensor back in one transfer per dtype: on WebGPU each read-back is a mapAsync
+ * round trip, and a checkpoint holds dozens of tensors.
+ */
 async function encodeTensors(named: { name: string; tensor: tf.Tensor }[]): Promise<Encoded> {
-  const specs: TensorSpec[] = [];
-  const chunks: Uint8Array[] = [];
   for (const { name, tensor } of named) {
-    const dtype = tensor.dtype;
-    if (dtype !== 'float32' && dtype !== 'int32' && dtype !== 'bool')
-      throw new Error(`Cannot checkpoint a ${dtype} tensor (${name}).`);
-    const values = await tensor.data();
-    const typed = dtype === 'float32' ? Float32Array.from(values as Float32Array) : Int32Array.from(values as Int32Array);
-    specs.push({ name, shape: [...tensor.shape], dtype });
-    chunks.push(new Uint8Array(typed.buffer));
+    if (tensor.dtype !== 'float32' && tensor.dtype !== 'int32' && tensor.dtype !== 'bool')
+      throw new Error(`Cannot checkpoint a ${tensor.dtype} tensor (${name}).`);
   }
-  const total = chunks.reduce((n, c) => n + c.byteLength, 0);
-  const data = new Uint8Array(total);
+  const readGroup = async (dtype: 'float32' | 'int32'): Promise<Float32Array | Int32Array> => {
+    const group = named.filter((n) => (dtype === 'float32' ? n.tensor.dtype === 'float32' : n.tensor.dtype !== 'float32'));
+    if (group.length === 0) return dtype === 'float32' ? new Float32Array(0) : new Int32Array(0);
+    const flat = tf.tidy(() => tf.concat(group.map((n) => n.tensor.cast(dtype).reshape([-1]))));
+    try {
+      return (await flat.data()) as Float32Array | Int32Array;
+    } finally {
+      flat.dispose();
+    }
+  };
+  const [floats, ints] = await Promise.all([readGroup('float32'), readGroup('int32')]);
+  const specs: TensorSpec[] = [];
+  const total = named.reduce((n, { tensor }) => n + tensor.size * 4, 0);
+  const data = new ArrayBuffer(total);
   let offset = 0;
-  for (const c of chunks) {
-    data.set(c, offset);
-    offset += c.byteLength;
+  let fi = 0;
+  let ii = 0;
+  for (const { name, tensor } of named) {
+    const dtype = tensor.dtype as TensorSpec['dtype'];
+    const size = tensor.size;
+    if (dtype === 'float32') {
+      new Float32Array(data, offset, size).set(floats.subarray(fi, fi + size));
+      fi += size;
+    } else {
+      new Int32Array(data, offset, size).set(ints.subarray(ii, ii + size));
+      ii += size;
+    }
+    specs.push({ name, shape: [...tensor.shape], dtype });
+    offset += size * 4;
   }
-  return { specs, data: data.buffer };
+  return { specs, data };
 }
 
 /** Decodes tensors in spec order; the caller owns (and must dispose) them. */
@@ -144,4 +164,16 @@ export async function restoreInto(
     epochAccumulators: { ...c.epochAccumulators },
     history: [...c.history],
   };
+}
+
+// ---- Added for export/import (issue 4, workers/export/) ----
+
+/**
+ * A verified checkpoint handed to another job (an import): the same contents under a new key,
+ * with a fresh checksum, since the checksum covers `jobId` and `seq`.
+ */
+export async function resealCheckpoint(c: CheckpointRecord, jobId: string, seq: number): Promise<CheckpointRecord> {
+  const { checksum: _previous, ...rest } = c;
+  const body = { ...rest, jobId, seq };
+  return { ...body, checksum: await computeChecksum(body) };
 }

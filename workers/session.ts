@@ -20,6 +20,9 @@ export const PROGRESS_INTERVAL_MS = 100;
 export const MIN_EPOCH_CHECKPOINT_GAP_MS = 1000;
 /** Validation forward passes run in chunks of this many rows to bound memory. */
 const EVAL_CHUNK_ROWS = 4096;
+/** Read-backs allowed in flight before the loop waits: keeps the CPU at most a few progress
+ * intervals ahead of the GPU, so pause and cancel stay prompt and memory stays bounded. */
+const MAX_READS_IN_FLIGHT = 2;
 
 export type RunOutcome = 'completed' | 'paused' | 'cancelled';
 export type CheckpointReason = 'interval' | 'epoch';
@@ -93,6 +96,10 @@ export class TrainingSession {
   #lastCheckpointAt: number;
   #meter = new ThroughputMeter();
   #disposed = false;
+  /** Device read-backs, chained so history points arrive in step order without stalling steps. */
+  #reads: Promise<void> = Promise.resolve();
+  #readsInFlight = 0;
+  #readError: unknown = null;
 
   constructor(o: SessionOptions) {
     this.config = o.config;
@@ -155,14 +162,15 @@ export class TrainingSession {
       this.#step();
       this.cursor.batch++;
       this.cursor.globalStep++;
+      if (this.#readError) throw this.#readError;
       if (warmup) {
         // The first step compiles kernels (slow on WebGPU); finish it before measuring speed.
-        await this.#readAccumulators();
+        await this.#readNow();
         warmup = false;
         this.#setStage('training');
         this.#meter.reset(this.#now());
       }
-      if (this.cursor.globalStep % this.historyEverySteps === 0) await this.#recordPoint('step');
+      if (this.cursor.globalStep % this.historyEverySteps === 0) this.#recordPoint('step');
       if (this.cursor.batch >= this.stepsPerEpoch) {
         await this.#endEpoch();
         if (this.#now() - this.#lastCheckpointAt >= MIN_EPOCH_CHECKPOINT_GAP_MS) await this.#checkpoint('epoch');
@@ -171,8 +179,12 @@ export class TrainingSession {
       }
       await this.#maybeProgress();
       await yieldToEventLoop();
-      if (this.#stop) return this.#stop === 'pause' ? 'paused' : 'cancelled';
+      if (this.#stop) {
+        await this.#drainReads();
+        return this.#stop === 'pause' ? 'paused' : 'cancelled';
+      }
     }
+    await this.#drainReads();
     return 'completed';
   }
 
@@ -207,36 +219,66 @@ export class TrainingSession {
     this.#meter.add(rows.length);
   }
 
-  /** Running means of this epoch so far (the only per-step read-back, and only when needed). */
-  async #readAccumulators(): Promise<{ loss: number; metric: number }> {
-    const both = tf.stack([this.#accLoss, this.#accMetric]);
-    const [lossSum, metricSum] = await both.data();
-    both.dispose();
+  /**
+   * Snapshots the epoch's running sums (plus any `extra` device values) and reads them back
+   * without blocking the loop; `use` gets the running means once the values arrive, in order.
+   */
+  #readLater(extra: tf.Tensor | null, use: (loss: number, metric: number, extra: Float32Array) => void): void {
     const seen = Math.max(1, this.#accSeen);
-    const result = { loss: lossSum! / seen, metric: metricSum! / seen };
-    this.#lastLoss = result.loss;
-    this.#lastMetrics = { ...this.#lastMetrics, [metricName(this.data.task)]: result.metric };
-    return result;
+    const snapshot = tf.tidy(() => tf.concat([tf.stack([this.#accLoss, this.#accMetric]), ...(extra ? [extra] : [])]));
+    extra?.dispose();
+    this.#readsInFlight++;
+    this.#reads = this.#reads
+      .then(async () => {
+        const values = (await snapshot.data()) as Float32Array;
+        const loss = values[0]! / seen;
+        const metric = values[1]! / seen;
+        this.#lastLoss = loss;
+        this.#lastMetrics = { ...this.#lastMetrics, [metricName(this.data.task)]: metric };
+        use(loss, metric, values.subarray(2));
+      })
+      .catch((err: unknown) => {
+        this.#readError ??= err;
+      })
+      .finally(() => {
+        snapshot.dispose();
+        this.#readsInFlight--;
+      });
   }
 
-  async #recordPoint(kind: 'step' | 'epoch', extra: Record<string, number> = {}): Promise<void> {
-    const { loss, metric } = await this.#readAccumulators();
-    const point: MetricPoint = {
-      kind,
-      epoch: kind === 'epoch' ? this.cursor.epoch + 1 : this.cursor.epoch,
-      step: this.cursor.globalStep,
-      loss,
-      metrics: { [metricName(this.data.task)]: metric, ...extra },
-      timeMs: Date.now(),
-    };
-    this.history.push(point);
-    this.#pendingPoints.push(point);
+  async #drainReads(): Promise<void> {
+    await this.#reads;
+    if (this.#readError) throw this.#readError;
+  }
+
+  async #readNow(): Promise<void> {
+    this.#readLater(null, () => undefined);
+    await this.#drainReads();
+  }
+
+  #recordPoint(kind: 'step' | 'epoch', val: tf.Tensor | null = null): void {
+    const epoch = kind === 'epoch' ? this.cursor.epoch + 1 : this.cursor.epoch;
+    const step = this.cursor.globalStep;
+    const { numVal, task } = this.data;
+    this.#readLater(val, (loss, metric, extra) => {
+      const valMetrics: Record<string, number> =
+        extra.length === 2 ? { val_loss: extra[0]! / numVal, [`val_${metricName(task)}`]: extra[1]! / numVal } : {};
+      const point: MetricPoint = {
+        kind,
+        epoch,
+        step,
+        loss,
+        metrics: { [metricName(task)]: metric, ...valMetrics },
+        timeMs: Date.now(),
+      };
+      if (kind === 'epoch') this.#lastMetrics = { ...this.#lastMetrics, ...valMetrics };
+      this.history.push(point);
+      this.#pendingPoints.push(point);
+    });
   }
 
   async #endEpoch(): Promise<void> {
-    const val = await this.#validate();
-    await this.#recordPoint('epoch', val);
-    this.#lastMetrics = { ...this.#lastMetrics, ...val };
+    this.#recordPoint('epoch', this.#validate());
     this.cursor.epoch++;
     this.cursor.batch = 0;
     tf.dispose([this.#accLoss, this.#accMetric]);
@@ -246,11 +288,12 @@ export class TrainingSession {
     this.#setStage('training');
   }
 
-  async #validate(): Promise<Record<string, number>> {
+  /** Validation sums [loss × rows, metric sum] on the device, or null without a validation set. */
+  #validate(): tf.Tensor | null {
     const { xVal, yVal, numVal, task, numOutputs } = this.data;
-    if (!xVal || !yVal || numVal === 0) return {};
+    if (!xVal || !yVal || numVal === 0) return null;
     this.#setStage('validation');
-    const sums = tf.tidy(() => {
+    return tf.tidy(() => {
       let lossSum: tf.Tensor = tf.scalar(0);
       let metricSum: tf.Tensor = tf.scalar(0);
       for (let start = 0; start < numVal; start += EVAL_CHUNK_ROWS) {
@@ -263,9 +306,6 @@ export class TrainingSession {
       }
       return tf.stack([lossSum, metricSum]);
     });
-    const [lossSum, metricSum] = await sums.data();
-    sums.dispose();
-    return { val_loss: lossSum! / numVal, [`val_${metricName(task)}`]: metricSum! / numVal };
   }
 
   async #checkpoint(reason: CheckpointReason): Promise<void> {
@@ -289,7 +329,9 @@ export class TrainingSession {
     const now = this.#now();
     if (now - this.#lastProgressAt < PROGRESS_INTERVAL_MS) return;
     this.#lastProgressAt = now;
-    if (this.cursor.batch > 0) await this.#readAccumulators();
+    // Back-pressure: never run more than a couple of read-backs ahead of the device.
+    if (this.#readsInFlight >= MAX_READS_IN_FLIGHT) await this.#drainReads();
+    if (this.cursor.batch > 0) this.#readLater(null, () => undefined);
     this.#meter.sample(this.#now());
     this.#hooks.progress(this.progress(), this.#pendingPoints);
     this.#pendingPoints = [];
@@ -322,6 +364,7 @@ export class TrainingSession {
 
   /** Everything a checkpoint needs beyond weights, read back from the device. */
   async captureState(): Promise<SessionState> {
+    await this.#drainReads();
     const both = tf.stack([this.#accLoss, this.#accMetric]);
     const [loss, metric] = await both.data();
     both.dispose();

@@ -12,6 +12,7 @@ import { DEFAULT_SETTINGS } from '../shared/settings';
 import { loadSession, JobProblem } from './session-loader';
 import { encodeCheckpoint } from './checkpoint-codec';
 import type { TrainingSession } from './session';
+import { createTransferApi } from './export';
 import { sizeClass, type ProbeSpec } from './backend-probe';
 import { DEFAULT_CONFIG } from '../shared/config';
 
@@ -109,7 +110,8 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       datasetFingerprint: a.datasetFingerprint,
       createdAt: now(),
     });
-    const record = { ...job, checkpointStep: checkpoint.cursor.globalStep };
+    // Encoding drained the session's pending read-backs, so its history is complete only now.
+    const record = { ...job, history: checkpoint.history, checkpointStep: checkpoint.cursor.globalStep };
     await db.writeCheckpoint(await database(), checkpoint, record);
     a.seq = checkpoint.seq;
     a.session.noteCheckpointWritten();
@@ -321,6 +323,9 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
     async ping() {
       return now();
     },
+
+    // Export and import (issue 4), delegated to workers/export/.
+    ...createTransferApi({ database, now, ensureBackend, onJob: (job) => emit({ type: 'job', job }) }),
   };
   return api;
 }

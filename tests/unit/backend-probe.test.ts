@@ -28,9 +28,9 @@ describe('measured backend choice', () => {
     expect(cpu.ok).toBe(true);
     expect(cpu.samplesPerSec).toBeGreaterThan(0);
     expect(summary.results.filter((r) => !r.ok).map((r) => r.reason)).toEqual([
+      'wasm: not available in Node',
       'webgpu: not available in Node',
       'webgl: not available in Node',
-      'wasm: not available in Node',
     ]);
     expect(summary.probeMs).toBeLessThan(10_000);
   });
