@@ -180,6 +180,30 @@ async function settleOrAbort(tx: { abort(): void; done: Promise<void> }, request
   }
 }
 
+// ---- Added for export/import (issue 4, workers/export/) ----
+
+/**
+ * Stores an imported job with its first checkpoint and, when not stored yet, its dataset, in one
+ * transaction: an import either lands whole or changes nothing. Datasets are content-addressed,
+ * so an existing one is kept; one with the same id but other data is refused.
+ */
+export async function putImportedJob(db: LatheDb, job: JobRecord, checkpoint: CheckpointRecord, dataset: Dataset | null): Promise<void> {
+  const tx = db.transaction(['jobs', 'checkpoints', 'datasets'], 'readwrite');
+  const writes: Promise<unknown>[] = [tx.objectStore('jobs').add(job), tx.objectStore('checkpoints').add(checkpoint)];
+  if (dataset) {
+    const datasets = tx.objectStore('datasets');
+    writes.push(
+      datasets.get(dataset.id).then((existing) => {
+        if (!existing) return datasets.add(dataset);
+        if (existing.fingerprint !== dataset.fingerprint)
+          throw new Error(`A different dataset is already stored under the id ${dataset.id}.`);
+        return undefined;
+      }),
+    );
+  }
+  await settleOrAbort(tx, writes);
+}
+
 export async function getSetting<T>(db: LatheDb, key: string, fallback: T): Promise<T> {
   const rec = await db.get('settings', key);
   return rec === undefined ? fallback : (rec.value as T);

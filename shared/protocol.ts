@@ -3,6 +3,9 @@
 import type { TrainConfig } from './config';
 import type { DatasetInput } from './dataset';
 import type { JobProgress, JobRecord, JobState, MetricPoint } from './jobs';
+import type {
+  ExportedFile, FineTuneRequest, ImportOptions, ImportResult, InputFile, ModelExport, Prediction,
+} from './package-format';
 
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
 export type BackendName = (typeof BACKENDS)[number];
@@ -112,6 +115,24 @@ export interface TrainerApi {
   activeJob(): Promise<{ jobId: string; state: JobState } | null>;
   memory(): Promise<TensorMemory>;
   ping(): Promise<number>;
+
+  // ---- Export and import (issue 4): workers/export/, formats in shared/package-format.ts ----
+  /** The job's newest good checkpoint as a TensorFlow.js layers model: model.json + weights, or one zip. */
+  exportModel(jobId: string, options: { zip: boolean }): Promise<ModelExport>;
+  /** A resumable `.lathe` package of the job's newest good checkpoint, with its dataset if asked. */
+  exportPackage(jobId: string, options: { includeDataset: boolean }): Promise<ExportedFile>;
+  /**
+   * Validates what the user gave: a package is stored (job, checkpoint, dataset in one transaction)
+   * or reported as needing its dataset; a model is only described. Bad files reject with an
+   * ImportError whose message names the problem, and nothing stored changes.
+   */
+  importFiles(files: InputFile[], options?: ImportOptions): Promise<ImportResult>;
+  /** The app's predictions for raw feature rows, from the job's newest good checkpoint. */
+  predict(jobId: string, rows: number[][]): Promise<Prediction>;
+  /** Predictions of an imported model (the files `importFiles` described) for raw feature rows. */
+  predictImportedModel(files: InputFile[], rows: number[][]): Promise<Prediction>;
+  /** A new queued job training an imported Dense MLP on a dataset, starting from its weights. */
+  fineTuneImportedModel(files: InputFile[], request: FineTuneRequest): Promise<JobRecord>;
 }
 
 /** Messages between tabs on the BroadcastChannel. Only the leader tab trains. */

@@ -1,0 +1,336 @@
+// File formats Lathe exports and imports: the resumable training package (`.lathe`, a zip with a
+// manifest), the TensorFlow.js layers model with Lathe metadata, the result types the worker
+// returns, and validation that turns a malformed manifest into an error naming the field.
+// Plain TypeScript (page and worker): no tfjs, no DOM.
+import { version } from '../package.json';
+import type { TrainConfig } from './config';
+import type { Dataset, DatasetInput, TableTask } from './dataset';
+import type { CheckpointRecord } from './db';
+import type { JobRecord } from './jobs';
+
+export const APP_VERSION: string = version;
+
+export const PACKAGE_FORMAT = 'lathe-package';
+/** The package format this version writes and the newest it reads. Bump on any incompatible change. */
+export const PACKAGE_FORMAT_VERSION = 1;
+export const PACKAGE_EXTENSION = '.lathe';
+/** For downloads and the PWA manifest's `file_handlers`; the bytes are a plain zip. */
+export const PACKAGE_MIME_TYPE = 'application/x-lathe-package';
+export const PACKAGE_PATHS = {
+  manifest: 'manifest.json',
+  weights: 'checkpoint/weights.bin',
+  optimizer: 'checkpoint/optimizer.bin',
+  features: 'dataset/features.bin',
+  targets: 'dataset/targets.bin',
+} as const;
+
+export const MODEL_JSON_FILE = 'model.json';
+/** One shard: Lathe's models are small, and one file is easiest to download and share. */
+export const MODEL_WEIGHTS_FILE = 'group1-shard1of1.bin';
+/** Key under `userDefinedMetadata` in model.json. */
+export const LATHE_METADATA_KEY = 'lathe';
+export const MODEL_METADATA_VERSION = 1;
+/** Largest total unzipped size accepted, in bytes; guards the worker against zip bombs. */
+export const MAX_UNZIPPED_BYTES = 1024 * 1024 * 1024;
+
+/** A file going to the page (download, share). Binary data is little-endian, as on every browser. */
+export interface ExportedFile {
+  name: string;
+  bytes: Uint8Array;
+  type: string;
+}
+
+export type ModelExport = { kind: 'files'; files: ExportedFile[] } | { kind: 'zip'; file: ExportedFile };
+
+/** A file the user picked, dropped, or sent through the share target. */
+export interface InputFile {
+  name: string;
+  bytes: Uint8Array;
+}
+
+/** A checkpoint without its two buffers (those are separate files in the package). */
+export type CheckpointMeta = Omit<CheckpointRecord, 'weightData' | 'optimizer'> & {
+  optimizer: Omit<CheckpointRecord['optimizer'], 'data'>;
+};
+export type DatasetMeta = Omit<Dataset, 'features' | 'targets'>;
+
+export interface PackageFileEntry {
+  path: string;
+  byteLength: number;
+  sha256: string;
+}
+
+export interface PackageManifest {
+  format: typeof PACKAGE_FORMAT;
+  formatVersion: number;
+  appVersion: string;
+  createdAt: number;
+  /** The job as it was at export; `history` is left empty because `checkpoint.history` holds it. */
+  job: JobRecord;
+  config: TrainConfig;
+  configHash: string;
+  checkpoint: CheckpointMeta;
+  dataset: { included: boolean; meta: DatasetMeta };
+  /** Every other file in the zip, with its size and SHA-256. */
+  files: PackageFileEntry[];
+}
+
+/** `userDefinedMetadata.lathe` in an exported model.json: what a program needs to use the model. */
+export interface LatheModelMetadata {
+  metadataVersion: number;
+  appVersion: string;
+  jobName: string;
+  task: TableTask;
+  featureNames: string[];
+  targetName: string;
+  /** Class names by output index; empty for regression. */
+  labels: string[];
+  /** Inputs are `(x - mean) / std` per feature. */
+  normalization: { mean: number[]; std: number[] } | null;
+  /** Text vocabulary; always null for tables. */
+  vocabulary: string[] | null;
+  config: TrainConfig;
+  /** `logits`: apply softmax for probabilities. `value`: the regression prediction itself. */
+  output: 'logits' | 'value';
+  step: number;
+  epoch: number;
+  datasetFingerprint: string;
+  exportedAt: number;
+}
+
+export interface ImportOptions {
+  /** The dataset for a package exported without one (it must have the same fingerprint). */
+  dataset?: DatasetInput;
+}
+
+/** What the user must supply to import a package that was exported without its dataset. */
+export interface NeededDataset {
+  /** e.g. "sample:iris": lets the page supply a built-in sample itself. */
+  sourceId: string;
+  name: string;
+  task: TableTask;
+  featureNames: string[];
+  targetName: string;
+  classNames: string[];
+  numSamples: number;
+  fingerprint: string;
+}
+
+export interface ImportedModelInfo {
+  fileName: string;
+  numInputs: number;
+  numOutputs: number;
+  layers: { name: string; className: string; units: number | null; activation: string | null }[];
+  numParams: number;
+  lathe: LatheModelMetadata | null;
+  /** Whether `fineTuneImportedModel` accepts it, and why not. */
+  fineTune: { ok: true } | { ok: false; reason: string };
+}
+
+export type ImportResult =
+  | { kind: 'package'; job: JobRecord; dataset: 'included' | 'supplied' | 'already-stored' }
+  | { kind: 'needs-dataset'; fileName: string; jobName: string; dataset: NeededDataset; message: string }
+  | { kind: 'model'; model: ImportedModelInfo };
+
+export interface Prediction {
+  /** Raw model outputs per row (logits for Lathe classifiers). */
+  outputs: number[][];
+  /** Softmax of logits, or the outputs of a softmax layer; null for regression. */
+  probabilities: number[][] | null;
+  /** Label (or class index when unnamed) for classification, the value for regression. */
+  predicted: (string | number)[];
+  /** Whether the rows were normalized with statistics stored with the model. */
+  normalized: boolean;
+}
+
+export interface FineTuneRequest {
+  name: string;
+  dataset: DatasetInput;
+  /** Training settings; the layers always come from the imported model. */
+  config?: Partial<Omit<TrainConfig, 'model'>>;
+}
+
+/** A file that cannot be imported; the message names the file and the problem. */
+export class ImportError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ImportError';
+  }
+}
+
+export function newerFormatMessage(formatVersion: number): string {
+  return `This package was made by a newer version of Lathe (format ${formatVersion}); this version reads format ${PACKAGE_FORMAT_VERSION}. Update Lathe to open it.`;
+}
+
+export type SniffedType = 'zip' | 'json' | 'png' | 'jpeg' | 'gif' | 'pdf' | 'csv' | 'text' | 'empty' | 'binary';
+
+/** Recognises a file by its first bytes; names and extensions are not trusted. */
+export function sniffFileType(bytes: Uint8Array): SniffedType {
+  const b = (i: number): number => bytes[i] ?? -1;
+  if (bytes.byteLength === 0) return 'empty';
+  if (b(0) === 0x50 && b(1) === 0x4b && (b(2) === 3 || b(2) === 5) && (b(3) === 4 || b(3) === 6)) return 'zip';
+  if (b(0) === 0x89 && b(1) === 0x50 && b(2) === 0x4e && b(3) === 0x47) return 'png';
+  if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'jpeg';
+  if (b(0) === 0x47 && b(1) === 0x49 && b(2) === 0x46) return 'gif';
+  if (b(0) === 0x25 && b(1) === 0x50 && b(2) === 0x44 && b(3) === 0x46) return 'pdf';
+  const head = bytes.subarray(0, 4096);
+  // Text has no control bytes other than tab, newline and carriage return.
+  if (head.some((c) => c < 9 || (c > 13 && c < 32) || c === 11 || c === 12)) return 'binary';
+  const text = new TextDecoder().decode(head).replace(/^\uFEFF/, '').trimStart();
+  if (text.startsWith('{')) return 'json';
+  const firstLine = text.split(/\r?\n/, 1)[0] ?? '';
+  return firstLine.includes(',') || firstLine.includes(';') ? 'csv' : 'text';
+}
+
+const WHAT_IT_IS: Partial<Record<SniffedType, string>> = {
+  png: 'a PNG image',
+  jpeg: 'a JPEG image',
+  gif: 'a GIF image',
+  pdf: 'a PDF document',
+  csv: 'a CSV table',
+  text: 'a text file',
+  binary: 'a binary file of an unknown kind',
+};
+
+export function wrongTypeMessage(fileName: string, type: SniffedType): string {
+  if (type === 'empty') return `“${fileName}” is empty.`;
+  const what = WHAT_IT_IS[type] ?? 'not a file Lathe can import';
+  const hint = type === 'csv' ? ' To train on a table, add it as a dataset instead.' : '';
+  return `“${fileName}” is ${what}, not a Lathe training package (.lathe) or a TensorFlow.js model (model.json with its weight files, or a .zip of them).${hint}`;
+}
+
+// ---- Validation: each check names the offending field. ----
+
+type Obj = Record<string, unknown>;
+
+class Checker {
+  constructor(readonly file: string) {}
+  fail(at: string, problem: string): never {
+    throw new ImportError(`${this.file}: “${at}” ${problem}.`);
+  }
+  obj(v: unknown, at: string): Obj {
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) this.fail(at, 'must be an object');
+    return v as Obj;
+  }
+  str(v: unknown, at: string): string {
+    if (typeof v !== 'string') this.fail(at, 'must be text');
+    return v;
+  }
+  num(v: unknown, at: string): number {
+    if (typeof v !== 'number' || !Number.isFinite(v)) this.fail(at, 'must be a finite number');
+    return v;
+  }
+  count(v: unknown, at: string): number {
+    if (!Number.isInteger(v) || (v as number) < 0) this.fail(at, 'must be a whole number, 0 or more');
+    return v as number;
+  }
+  arr(v: unknown, at: string): unknown[] {
+    if (!Array.isArray(v)) this.fail(at, 'must be a list');
+    return v;
+  }
+  strs(v: unknown, at: string): string[] {
+    return this.arr(v, at).map((x, i) => this.str(x, `${at}[${i}]`));
+  }
+  nums(v: unknown, at: string): number[] {
+    return this.arr(v, at).map((x, i) => this.num(x, `${at}[${i}]`));
+  }
+  oneOf<T extends string>(v: unknown, at: string, options: readonly T[]): T {
+    if (!options.includes(v as T)) this.fail(at, `must be one of ${options.join(', ')}`);
+    return v as T;
+  }
+  specs(v: unknown, at: string): void {
+    this.arr(v, at).forEach((s, i) => {
+      const o = this.obj(s, `${at}[${i}]`);
+      this.str(o.name, `${at}[${i}].name`);
+      this.arr(o.shape, `${at}[${i}].shape`).forEach((d, j) => this.count(d, `${at}[${i}].shape[${j}]`));
+      this.oneOf(o.dtype, `${at}[${i}].dtype`, ['float32', 'int32', 'bool']);
+    });
+  }
+  rng(v: unknown, at: string): void {
+    const s = this.arr(v, at);
+    if (s.length !== 4 || s.some((x) => !Number.isInteger(x) || (x as number) < 0 || (x as number) > 0xffffffff))
+      this.fail(at, 'must be 4 unsigned 32-bit integers');
+  }
+  normalization(v: unknown, at: string): void {
+    if (v === null) return;
+    const n = this.obj(v, at);
+    this.nums(n.mean, `${at}.mean`);
+    this.nums(n.std, `${at}.std`);
+  }
+}
+
+/** Checks a parsed manifest.json; the format version first, since a newer one may differ in any field. */
+export function parsePackageManifest(value: unknown): PackageManifest {
+  const c = new Checker('manifest.json');
+  const m = c.obj(value, '(top level)');
+  if (m.format !== PACKAGE_FORMAT)
+    throw new ImportError(`manifest.json does not describe a Lathe package (its “format” is ${JSON.stringify(m.format ?? null)}, expected "${PACKAGE_FORMAT}").`);
+  const formatVersion = c.count(m.formatVersion, 'formatVersion');
+  if (formatVersion > PACKAGE_FORMAT_VERSION) throw new ImportError(newerFormatMessage(formatVersion));
+  if (formatVersion < 1) c.fail('formatVersion', 'must be 1 or more');
+  c.str(m.appVersion, 'appVersion');
+  c.num(m.createdAt, 'createdAt');
+  c.str(m.configHash, 'configHash');
+  const config = c.obj(m.config, 'config');
+  c.obj(config.model, 'config.model');
+  c.arr(c.obj(config.model, 'config.model').hidden, 'config.model.hidden');
+  const job = c.obj(m.job, 'job');
+  c.str(job.name, 'job.name');
+  c.str(job.configHash, 'job.configHash');
+  c.num(job.durationMs, 'job.durationMs');
+  const k = c.obj(m.checkpoint, 'checkpoint');
+  c.count(k.seq, 'checkpoint.seq');
+  c.str(k.jobId, 'checkpoint.jobId');
+  c.str(k.configHash, 'checkpoint.configHash');
+  c.str(k.datasetFingerprint, 'checkpoint.datasetFingerprint');
+  c.str(k.checksum, 'checkpoint.checksum');
+  const cursor = c.obj(k.cursor, 'checkpoint.cursor');
+  for (const f of ['epoch', 'batch', 'globalStep']) c.count(cursor[f], `checkpoint.cursor.${f}`);
+  const rng = c.obj(k.rng, 'checkpoint.rng');
+  c.rng(rng.epochStart, 'checkpoint.rng.epochStart');
+  c.rng(rng.current, 'checkpoint.rng.current');
+  c.specs(k.weightSpecs, 'checkpoint.weightSpecs');
+  const opt = c.obj(k.optimizer, 'checkpoint.optimizer');
+  c.str(opt.name, 'checkpoint.optimizer.name');
+  c.specs(opt.specs, 'checkpoint.optimizer.specs');
+  Object.entries(c.obj(opt.scalars, 'checkpoint.optimizer.scalars')).forEach(([key, v]) => c.num(v, `checkpoint.optimizer.scalars.${key}`));
+  Object.entries(c.obj(k.epochAccumulators, 'checkpoint.epochAccumulators')).forEach(([key, v]) => c.num(v, `checkpoint.epochAccumulators.${key}`));
+  c.arr(k.history, 'checkpoint.history');
+  c.normalization(k.normalization, 'checkpoint.normalization');
+  const ds = c.obj(m.dataset, 'dataset');
+  if (typeof ds.included !== 'boolean') c.fail('dataset.included', 'must be true or false');
+  const meta = c.obj(ds.meta, 'dataset.meta');
+  for (const f of ['id', 'name', 'targetName', 'fingerprint']) c.str(meta[f], `dataset.meta.${f}`);
+  c.oneOf(meta.kind, 'dataset.meta.kind', ['table']);
+  c.oneOf(meta.task, 'dataset.meta.task', ['classification', 'regression']);
+  c.strs(meta.featureNames, 'dataset.meta.featureNames');
+  c.strs(meta.classNames, 'dataset.meta.classNames');
+  c.count(meta.numSamples, 'dataset.meta.numSamples');
+  c.count(meta.numFeatures, 'dataset.meta.numFeatures');
+  c.arr(m.files, 'files').forEach((f, i) => {
+    const e = c.obj(f, `files[${i}]`);
+    c.str(e.path, `files[${i}].path`);
+    c.count(e.byteLength, `files[${i}].byteLength`);
+    c.str(e.sha256, `files[${i}].sha256`);
+  });
+  return m as unknown as PackageManifest;
+}
+
+/** Checks `userDefinedMetadata.lathe` of a model.json; null when the model carries none. */
+export function parseLatheMetadata(value: unknown, file = 'model.json'): LatheModelMetadata | null {
+  if (value === undefined || value === null) return null;
+  const c = new Checker(file);
+  const at = `userDefinedMetadata.${LATHE_METADATA_KEY}`;
+  const m = c.obj(value, at);
+  c.count(m.metadataVersion, `${at}.metadataVersion`);
+  c.oneOf(m.task, `${at}.task`, ['classification', 'regression']);
+  const features = c.strs(m.featureNames, `${at}.featureNames`);
+  c.strs(m.labels, `${at}.labels`);
+  c.oneOf(m.output, `${at}.output`, ['logits', 'value']);
+  c.normalization(m.normalization, `${at}.normalization`);
+  const norm = m.normalization as LatheModelMetadata['normalization'];
+  if (norm && (norm.mean.length !== features.length || norm.std.length !== features.length))
+    c.fail(`${at}.normalization`, `must have one mean and one std for each of the ${features.length} features`);
+  if (norm && norm.std.some((s) => s <= 0)) c.fail(`${at}.normalization.std`, 'must be above 0');
+  return m as unknown as LatheModelMetadata;
+}

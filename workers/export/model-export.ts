@@ -1,0 +1,66 @@
+// Exports a job's newest good checkpoint as a TensorFlow.js layers model (model.json + one weights
+// shard) that `tf.loadLayersModel` loads unchanged, with Lathe's preprocessing metadata under
+// `userDefinedMetadata.lathe`. Pure byte work: no tensors, so it needs no backend.
+import { version_layers } from '@tensorflow/tfjs';
+import type { LatheDb } from '../../shared/db';
+import {
+  APP_VERSION, LATHE_METADATA_KEY, MODEL_JSON_FILE, MODEL_METADATA_VERSION, MODEL_WEIGHTS_FILE,
+  type ExportedFile, type LatheModelMetadata, type ModelExport,
+} from '../../shared/package-format';
+import { loadExportSource, type ExportSource } from './source';
+import { fileSlug, jsonBytes, writeZip } from './zip';
+
+export function latheMetadata({ job, checkpoint, dataset }: ExportSource, now: number): LatheModelMetadata {
+  return {
+    metadataVersion: MODEL_METADATA_VERSION,
+    appVersion: APP_VERSION,
+    jobName: job.name,
+    task: dataset.task,
+    featureNames: [...dataset.featureNames],
+    targetName: dataset.targetName,
+    labels: dataset.task === 'classification' ? [...dataset.classNames] : [],
+    normalization: checkpoint.normalization,
+    vocabulary: null,
+    config: job.config,
+    // The app trains on logits (softmax cross-entropy), so the last layer is linear.
+    output: dataset.task === 'classification' ? 'logits' : 'value',
+    step: checkpoint.cursor.globalStep,
+    epoch: checkpoint.cursor.epoch,
+    datasetFingerprint: checkpoint.datasetFingerprint,
+    exportedAt: now,
+  };
+}
+
+/** model.json and its weights shard, exactly as `LayersModel.save` would lay them out. */
+export function buildModelFiles(source: ExportSource, now: number): ExportedFile[] {
+  const { checkpoint } = source;
+  const modelJson = {
+    // The checkpoint's own topology: its weight names are the ones its weights were saved under.
+    modelTopology: checkpoint.modelTopology,
+    format: 'layers-model',
+    generatedBy: `TensorFlow.js tfjs-layers v${version_layers}`,
+    convertedBy: null,
+    weightsManifest: [
+      {
+        paths: [MODEL_WEIGHTS_FILE],
+        weights: checkpoint.weightSpecs.map((s) => ({ name: s.name, shape: [...s.shape], dtype: s.dtype })),
+      },
+    ],
+    userDefinedMetadata: { [LATHE_METADATA_KEY]: latheMetadata(source, now) },
+  };
+  return [
+    { name: MODEL_JSON_FILE, bytes: jsonBytes(modelJson), type: 'application/json' },
+    { name: MODEL_WEIGHTS_FILE, bytes: new Uint8Array(checkpoint.weightData.slice(0)), type: 'application/octet-stream' },
+  ];
+}
+
+export function modelZipName(jobName: string): string {
+  return `${fileSlug(jobName)}-tfjs-model.zip`;
+}
+
+export async function exportModel(database: LatheDb, jobId: string, options: { zip: boolean }, now: number): Promise<ModelExport> {
+  const source = await loadExportSource(database, jobId);
+  const files = buildModelFiles(source, now);
+  if (!options.zip) return { kind: 'files', files };
+  return { kind: 'zip', file: { name: modelZipName(source.job.name), bytes: writeZip(files, now), type: 'application/zip' } };
+}
