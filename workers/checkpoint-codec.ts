@@ -80,7 +80,8 @@ export function decodeTensors(specs: TensorSpec[], data: ArrayBuffer): tf.Tensor
 }
 
 function checksumInput(c: Omit<CheckpointRecord, 'checksum'>): Uint8Array {
-  const { weightData, optimizer, ...rest } = c;
+  // The buffers are hashed as raw bytes; the rest as canonical JSON.
+  const { weightData: _weights, optimizer, ...rest } = c;
   const meta = { ...rest, optimizer: { ...optimizer, data: undefined } };
   return new TextEncoder().encode(canonicalJson(meta));
 }

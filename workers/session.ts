@@ -99,7 +99,7 @@ export class TrainingSession {
   /** Device read-backs, chained so history points arrive in step order without stalling steps. */
   #reads: Promise<void> = Promise.resolve();
   #readsInFlight = 0;
-  #readError: unknown = null;
+  #readError: Error | null = null;
 
   constructor(o: SessionOptions) {
     this.config = o.config;
@@ -196,7 +196,7 @@ export class TrainingSession {
     const [loss, metric] = tf.tidy(() => {
       const idx = tf.tensor1d(Int32Array.from(rows), 'int32');
       const x = tf.gather(this.data.xTrain, idx);
-      const y = tf.gather(this.data.yTrain, idx) as tf.Tensor1D;
+      const y = tf.gather<tf.Tensor1D>(this.data.yTrain, idx);
       let output: tf.Tensor | null = null;
       const cost = this.optimizer.minimize(
         () => {
@@ -238,7 +238,7 @@ export class TrainingSession {
         use(loss, metric, values.subarray(2));
       })
       .catch((err: unknown) => {
-        this.#readError ??= err;
+        this.#readError ??= err instanceof Error ? err : new Error(String(err));
       })
       .finally(() => {
         snapshot.dispose();
