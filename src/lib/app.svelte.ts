@@ -1,0 +1,252 @@
+// Lathe: wires the page together (IndexedDB, settings, jobs store, trainer client, tab channel,
+// leadership, scheduler) and gives components the few actions they may call.
+import { openLatheDb, type LatheDb } from '../../shared/db';
+import type { JobRecord } from '../../shared/jobs';
+import type { TabMessage, WorkerEvent } from '../../shared/protocol';
+import { JobsStore } from './jobs.svelte';
+import { Leadership } from './leadership';
+import { cloneDataset } from './samples';
+import { Scheduler, type JobCommand } from './scheduler';
+import { SettingsStore } from './settings.svelte';
+import type { SetupForm } from './setup.svelte';
+import { formatStorage, readStorage, requestPersistence } from './storage';
+import { TabChannel, type TabBus } from './tab-channel';
+import { TrainerClient, type WorkerCrashedError } from './trainer-client';
+import type { AppSettings } from '../../shared/settings';
+
+/** Storage is re-read at most this often while jobs change. */
+const STORAGE_REFRESH_MS = 2_000;
+/** How often the leader checks whether any other tab is open to mirror its worker. */
+const FOLLOWER_CHECK_MS = 2_000;
+
+export interface LatheDeps {
+  search: string;
+  openDb?: () => Promise<LatheDb>;
+  channel?: TabBus & { close(): void };
+  leadership?: Leadership;
+}
+
+export function errorText(error: unknown): string {
+  if (error instanceof Error) return error.message || error.name;
+  return String(error);
+}
+
+export class Lathe {
+  readonly jobs = new JobsStore();
+  readonly settings: SettingsStore;
+  isLeader = $state(false);
+  ready = $state(false);
+  /** A problem in words, shown with role=alert until dismissed. */
+  alert: string | null = $state(null);
+  /** Something worth knowing that is not a failure, e.g. a worker restart. */
+  status: string | null = $state(null);
+  storageText = $state('Checking storage…');
+
+  readonly leaderText = $derived(this.isLeader ? 'This tab trains' : 'Another tab trains; this tab mirrors it');
+  /** The backend in use: the latest worker report, else what the selected job ran on. */
+  readonly backend = $derived.by(() => {
+    const info = this.jobs.backendInfo;
+    if (info) return { name: info.backend, reason: info.reason, adapter: info.adapter };
+    const job = this.jobs.selected;
+    if (job?.backend) return { name: job.backend, reason: job.backendReason ?? '', adapter: null };
+    return { name: 'not started', reason: 'chosen when the first job starts', adapter: null };
+  });
+  readonly announcement = $derived.by(() => {
+    const change = this.jobs.lastChange;
+    return change ? `${change.job.name}: ${change.job.state}` : '';
+  });
+
+  #deps: LatheDeps;
+  #channel: TabBus & { close(): void };
+  #leadership: Leadership;
+  #client: TrainerClient | null = null;
+  #scheduler: Scheduler | null = null;
+  #unsubscribe: (() => void) | null = null;
+  #storageTimer: ReturnType<typeof setTimeout> | null = null;
+  #followerTimer: ReturnType<typeof setInterval> | null = null;
+  /**
+   * Whether another tab is open. Re-sending every worker event costs the leader's main thread
+   * a structured clone of the job (with its history) each time, so a lone tab skips it.
+   */
+  #hasFollowers = true;
+
+  constructor(deps: LatheDeps) {
+    this.#deps = deps;
+    this.settings = new SettingsStore(deps.search);
+    this.#channel = deps.channel ?? new TabChannel();
+    this.#leadership = deps.leadership ?? new Leadership();
+  }
+
+  async start(): Promise<void> {
+    // Listen before loading, so nothing another tab says meanwhile is missed.
+    this.#unsubscribe = this.#channel.subscribe((m) => this.#onTabMessage(m));
+    const db = await (this.#deps.openDb ?? openLatheDb)();
+    await this.settings.load(db);
+    await this.jobs.load(db);
+    const client = new TrainerClient({
+      settings: $state.snapshot(this.settings.worker),
+      onEvent: (e) => this.#onWorkerEvent(e),
+      onCrash: (jobId, error) => this.#onCrash(jobId, error),
+    });
+    this.#client = client;
+    const scheduler = new Scheduler({
+      db,
+      client,
+      now: () => Date.now(),
+      publish: (job) => this.#publish(job),
+      autoResume: () => this.settings.value.autoResume,
+      report: (error, context) => this.report(error, context),
+    });
+    this.#scheduler = scheduler;
+    this.#leadership.onLeader(() => {
+      this.isLeader = true;
+      this.#watchFollowers();
+      void scheduler.becomeLeader().catch((e: unknown) => this.report(e, 'Could not take over training'));
+    });
+    void this.#leadership.claim().catch((e: unknown) => this.report(e, 'Could not coordinate with other tabs'));
+    // Tells a leader that one more tab now mirrors it (and costs it one empty queue check).
+    if (!this.isLeader) this.#channel.post({ type: 'queue-changed' });
+    this.ready = true;
+    this.#refreshStorage(0);
+  }
+
+  /** Queues the form's job. On failure the form keeps everything and the reason is shown. */
+  async train(form: SetupForm): Promise<JobRecord | null> {
+    const client = this.#client;
+    if (!client || !form.dataset || form.problems.length > 0 || form.submitting) return null;
+    form.submitting = true;
+    this.alert = null;
+    try {
+      void requestPersistence()
+        .then(() => this.#refreshStorage(0))
+        .catch((e: unknown) => this.report(e, 'Could not ask for persistent storage'));
+      const job = await client.submit({
+        name: form.jobName(),
+        config: $state.snapshot(form.config),
+        dataset: cloneDataset(form.dataset),
+      });
+      this.#publish(job);
+      this.jobs.select(job.id);
+      // Not awaited: starting may take minutes (backend setup) and the form is free meanwhile.
+      if (this.isLeader && this.#scheduler)
+        void this.#scheduler.submitted().catch((e: unknown) => this.report(e, 'Could not check the queue'));
+      else this.#channel.post({ type: 'queue-changed' });
+      return job;
+    } catch (error) {
+      this.report(error, 'Could not queue the job');
+      return null;
+    } finally {
+      form.submitting = false;
+    }
+  }
+
+  /** Pause, resume or cancel: here if this tab trains, else by asking the tab that does. */
+  async command(command: JobCommand, jobId: string): Promise<void> {
+    this.alert = null;
+    if (!this.isLeader) {
+      this.#channel.post({ type: 'command', command, jobId });
+      return;
+    }
+    try {
+      await this.#scheduler?.command(command, jobId);
+    } catch (error) {
+      this.report(error, `Could not ${command} the job`);
+    }
+  }
+
+  async saveSettings(patch: Partial<AppSettings>): Promise<void> {
+    try {
+      await this.settings.update(patch);
+      await this.#client?.updateSettings($state.snapshot(this.settings.worker));
+    } catch (error) {
+      this.report(error, 'Could not save the settings');
+    }
+  }
+
+  report(error: unknown, context: string): void {
+    console.error(`Lathe: ${context}`, error);
+    this.alert = `${context}: ${errorText(error)}`;
+  }
+
+  dismissAlert(): void {
+    this.alert = null;
+  }
+
+  dispose(): void {
+    this.#unsubscribe?.();
+    this.jobs.flush();
+    this.#client?.dispose();
+    this.#channel.close();
+    this.#leadership.release();
+    if (this.#storageTimer) clearTimeout(this.#storageTimer);
+    if (this.#followerTimer) clearInterval(this.#followerTimer);
+  }
+
+  #onWorkerEvent(event: WorkerEvent): void {
+    this.jobs.enqueue(event);
+    // Worker events double as tab messages: other tabs mirror this worker live.
+    if (this.#hasFollowers || !this.isLeader) this.#channel.post(event);
+    if (event.type === 'job') {
+      if (this.isLeader) this.#scheduler?.jobChanged(event.job);
+      this.#refreshStorage();
+    }
+  }
+
+  #onTabMessage(message: TabMessage): void {
+    this.#hasFollowers = true;
+    this.jobs.enqueue(message);
+    if (message.type === 'job') this.#refreshStorage();
+    if (!this.isLeader || !this.#scheduler) return;
+    const scheduler = this.#scheduler;
+    if (message.type === 'job') scheduler.jobChanged(message.job);
+    else if (message.type === 'queue-changed')
+      void scheduler.pump().catch((e: unknown) => this.report(e, 'Could not check the queue'));
+    else if (message.type === 'command')
+      void scheduler
+        .command(message.command, message.jobId)
+        .catch((e: unknown) => this.report(e, `Another tab asked to ${message.command} a job, which failed`));
+  }
+
+  #onCrash(jobId: string | null, error: WorkerCrashedError): void {
+    console.error('Lathe: the training worker died', error);
+    if (!this.isLeader || !this.#scheduler) return;
+    if (jobId) this.status = `${error.message} Lathe restarted it; training continues from the last checkpoint.`;
+    void this.#scheduler
+      .recoverFromCrash(jobId)
+      .catch((e: unknown) => this.report(e, 'Could not restart training after a crash'));
+  }
+
+  #watchFollowers(): void {
+    const check = (): void => {
+      void this.#leadership
+        .followers()
+        .then((n) => {
+          this.#hasFollowers = n > 0;
+        })
+        .catch(() => {
+          this.#hasFollowers = true;
+        });
+    };
+    check();
+    this.#followerTimer ??= setInterval(check, FOLLOWER_CHECK_MS);
+  }
+
+  /** A record this tab changed: show it here and tell the other tabs. */
+  #publish(job: JobRecord): void {
+    this.jobs.apply({ type: 'job', job });
+    this.#channel.post({ type: 'job', job: $state.snapshot(job) });
+    this.#refreshStorage();
+  }
+
+  #refreshStorage(delayMs = STORAGE_REFRESH_MS): void {
+    if (this.#storageTimer) return;
+    this.#storageTimer = setTimeout(() => {
+      this.#storageTimer = null;
+      void readStorage()
+        .then((r) => {
+          this.storageText = formatStorage(r);
+        })
+        .catch((e: unknown) => this.report(e, 'Could not read storage use'));
+    }, delayMs);
+  }
+}

@@ -1,0 +1,29 @@
+// Plain rules for settings values: what `?backend=` may say, and which stored values are sane.
+import { isBackendName, type BackendName } from '../../shared/protocol';
+import { DEFAULT_SETTINGS, type AppSettings } from '../../shared/settings';
+
+export const MIN_CHECKPOINT_INTERVAL_SEC = 1;
+export const MAX_CHECKPOINT_INTERVAL_SEC = 3600;
+
+/** Reads `?backend=`; an unknown value is ignored rather than trusted. */
+export function backendFromUrl(search: string): BackendName | null {
+  const value = new URLSearchParams(search).get('backend');
+  return isBackendName(value) ? value : null;
+}
+
+export function isCheckpointInterval(value: number): boolean {
+  return Number.isFinite(value) && value >= MIN_CHECKPOINT_INTERVAL_SEC && value <= MAX_CHECKPOINT_INTERVAL_SEC;
+}
+
+/** Keeps only fields that make sense, so a damaged or older record cannot break the app. */
+export function sanitizeSettings(raw: unknown): AppSettings {
+  const r = (typeof raw === 'object' && raw !== null ? raw : {}) as Partial<Record<keyof AppSettings, unknown>>;
+  const interval = Number(r.checkpointIntervalSec);
+  const every = Number(r.historyEverySteps);
+  return {
+    backend: isBackendName(r.backend) ? r.backend : null,
+    autoResume: typeof r.autoResume === 'boolean' ? r.autoResume : DEFAULT_SETTINGS.autoResume,
+    checkpointIntervalSec: isCheckpointInterval(interval) ? interval : DEFAULT_SETTINGS.checkpointIntervalSec,
+    historyEverySteps: Number.isInteger(every) && every >= 1 ? every : DEFAULT_SETTINGS.historyEverySteps,
+  };
+}

@@ -1,0 +1,298 @@
+// TrainerClient: the only page code that knows a training worker exists. It starts the worker on
+// first use, races every call against a timeout and the worker's death, and reports deaths.
+import * as Comlink from 'comlink';
+import { transferablesOf } from '../../shared/dataset';
+import type { JobRecord, JobState } from '../../shared/jobs';
+import type {
+  BackendInfo,
+  SubmitRequest,
+  TensorMemory,
+  TrainerApi,
+  WorkerEvent,
+  WorkerSettings,
+} from '../../shared/protocol';
+
+/** Default budget for one call to the worker. */
+export const CALL_TIMEOUT_MS = 15_000;
+/** The first WebGPU step compiles shaders, which takes minutes on a software adapter. */
+export const START_TIMEOUT_MS = 180_000;
+/** How often a worker that is training is asked whether it is still alive. */
+export const HEARTBEAT_INTERVAL_MS = 3_000;
+/** A worker that has not answered a ping for this long is taken as dead. */
+export const HEARTBEAT_TIMEOUT_MS = 30_000;
+
+export class WorkerCrashedError extends Error {
+  constructor(reason: string) {
+    super(`The training worker stopped: ${reason}`);
+    this.name = 'WorkerCrashedError';
+  }
+}
+
+export class TrainerTimeoutError extends Error {
+  constructor(
+    readonly call: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`The training worker did not answer "${call}" within ${Math.round(timeoutMs / 1000)} s.`);
+    this.name = 'TrainerTimeoutError';
+  }
+}
+
+/** What the client needs of a Worker; tests hand in a MessagePort-backed fake. */
+export interface WorkerLike extends Comlink.Endpoint {
+  terminate(): void;
+}
+
+export interface TrainerClientOptions {
+  settings: WorkerSettings;
+  onEvent: (event: WorkerEvent) => void;
+  /** Called after the worker died and was dropped; `jobId` is the job it was running, if any. */
+  onCrash: (jobId: string | null, error: WorkerCrashedError) => void;
+  createWorker?: () => WorkerLike;
+  /** Tests shorten these; the defaults are the constants above. */
+  callTimeoutMs?: number;
+  startTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+}
+
+export function createTrainerWorker(): WorkerLike {
+  return new Worker(new URL('../../workers/trainer.worker.ts', import.meta.url), { type: 'module' });
+}
+
+/** One spawned worker; everything pending on it fails together when it dies. */
+interface Live {
+  worker: WorkerLike;
+  api: Comlink.Remote<TrainerApi>;
+  ready: Promise<void>;
+  initialised: boolean;
+  pending: Set<(error: Error) => void>;
+  onError: (event: Event) => void;
+}
+
+export class TrainerClient {
+  #opts: Required<Omit<TrainerClientOptions, 'settings'>>;
+  #settings: WorkerSettings;
+  #live: Live | null = null;
+  /** The job this worker is running, learned from its events; the heartbeat watches only then. */
+  #runningJobId: string | null = null;
+  #startsInFlight = 0;
+  #heartbeat: ReturnType<typeof setInterval> | null = null;
+  #pingInFlight = false;
+  #disposed = false;
+
+  constructor(options: TrainerClientOptions) {
+    this.#settings = options.settings;
+    this.#opts = {
+      onEvent: options.onEvent,
+      onCrash: options.onCrash,
+      createWorker: options.createWorker ?? createTrainerWorker,
+      callTimeoutMs: options.callTimeoutMs ?? CALL_TIMEOUT_MS,
+      startTimeoutMs: options.startTimeoutMs ?? START_TIMEOUT_MS,
+      heartbeatIntervalMs: options.heartbeatIntervalMs ?? HEARTBEAT_INTERVAL_MS,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs ?? HEARTBEAT_TIMEOUT_MS,
+    };
+  }
+
+  get isRunning(): boolean {
+    return this.#live !== null;
+  }
+
+  async updateSettings(settings: WorkerSettings): Promise<void> {
+    this.#settings = settings;
+    // A worker that does not exist yet gets these settings in `init`.
+    if (this.#live) await this.#call('updateSettings', (api) => api.updateSettings(settings));
+  }
+
+  submit(request: SubmitRequest): Promise<JobRecord> {
+    return this.#call('submit', (api) => api.submit(Comlink.transfer(request, transferablesOf(request.dataset))));
+  }
+
+  async start(jobId: string): Promise<JobRecord> {
+    this.#startsInFlight++;
+    try {
+      const job = await this.#call('start', (api) => api.start(jobId), this.#opts.startTimeoutMs);
+      this.#noteState(job.id, job.state);
+      return job;
+    } finally {
+      this.#startsInFlight--;
+    }
+  }
+
+  async pause(jobId: string): Promise<JobRecord> {
+    const job = await this.#call('pause', (api) => api.pause(jobId));
+    this.#noteState(job.id, job.state);
+    return job;
+  }
+
+  async resume(jobId: string): Promise<JobRecord | null> {
+    const job = await this.#call('resume', (api) => api.resume(jobId));
+    if (job) this.#noteState(job.id, job.state);
+    return job;
+  }
+
+  async cancel(jobId: string): Promise<JobRecord> {
+    const job = await this.#call('cancel', (api) => api.cancel(jobId));
+    this.#noteState(job.id, job.state);
+    return job;
+  }
+
+  activeJob(): Promise<{ jobId: string; state: JobState } | null> {
+    return this.#call('activeJob', (api) => api.activeJob());
+  }
+
+  backend(): Promise<BackendInfo> {
+    return this.#call('backend', (api) => api.backend(), this.#opts.startTimeoutMs);
+  }
+
+  memory(): Promise<TensorMemory> {
+    return this.#call('memory', (api) => api.memory());
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    this.#drop(new WorkerCrashedError('the page closed it.'));
+  }
+
+  async #call<T>(name: string, fn: (api: Comlink.Remote<TrainerApi>) => Promise<T>, timeoutMs?: number): Promise<T> {
+    const live = this.#spawn();
+    await live.ready;
+    if (live !== this.#live) throw new WorkerCrashedError('it died before the call could be sent.');
+    return this.#race(live, name, fn(live.api), timeoutMs ?? this.#opts.callTimeoutMs);
+  }
+
+  #spawn(): Live {
+    if (this.#disposed) throw new WorkerCrashedError('the page closed it.');
+    if (this.#live) return this.#live;
+    const worker = this.#opts.createWorker();
+    const api = Comlink.wrap<TrainerApi>(worker);
+    const live: Live = {
+      worker,
+      api,
+      ready: Promise.resolve(),
+      initialised: false,
+      pending: new Set(),
+      onError: (event) => this.#onWorkerError(live, event),
+    };
+    worker.addEventListener('error', live.onError);
+    worker.addEventListener('messageerror', live.onError);
+    this.#live = live;
+    const listener = (event: WorkerEvent): void => this.#onWorkerEvent(live, event);
+    live.ready = this.#race(live, 'init', api.init(this.#settings, Comlink.proxy(listener)), this.#opts.callTimeoutMs)
+      .then(() => {
+        live.initialised = true;
+      })
+      .catch((error: unknown) => {
+        // A worker that cannot even initialise is useless; the next call tries a fresh one.
+        if (live === this.#live) this.#drop(new WorkerCrashedError('it could not initialise.'));
+        throw error;
+      });
+    // Every call awaits `ready` and sees its failure; this only keeps it from counting as unhandled.
+    void live.ready.catch(() => undefined);
+    return live;
+  }
+
+  /** Settles with `work`, or rejects on timeout or when `live` dies first. */
+  #race<T>(live: Live, name: string, work: Promise<T>, timeoutMs: number): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const fail = (error: Error): void => {
+        clearTimeout(timer);
+        live.pending.delete(fail);
+        reject(error);
+      };
+      const timer = setTimeout(() => fail(new TrainerTimeoutError(name, timeoutMs)), timeoutMs);
+      live.pending.add(fail);
+      work.then(
+        (value) => {
+          clearTimeout(timer);
+          live.pending.delete(fail);
+          resolve(value);
+        },
+        (error: unknown) => fail(error instanceof Error ? error : new Error(String(error))),
+      );
+    });
+  }
+
+  /**
+   * A worker that fails before `init` answers is dead. Later, an `error` event may come from the
+   * worker's own sub-workers (the WASM backend's threads) while it keeps working, so it only
+   * counts as death if the worker then fails to answer a ping.
+   */
+  #onWorkerError(live: Live, event: Event): void {
+    if (live !== this.#live) return;
+    const reason = describeWorkerError(event);
+    if (!live.initialised) {
+      this.#die(live, reason);
+      return;
+    }
+    const timeoutMs = this.#startsInFlight > 0 ? this.#opts.startTimeoutMs : this.#opts.heartbeatTimeoutMs;
+    void this.#race(live, 'ping', live.api.ping(), timeoutMs).catch(() => this.#die(live, reason));
+  }
+
+  #onWorkerEvent(live: Live, event: WorkerEvent): void {
+    // A dead worker's last words must not flip state on the next one.
+    if (live !== this.#live) return;
+    if (event.type === 'job') this.#noteState(event.job.id, event.job.state);
+    else if (event.type === 'progress') this.#noteState(event.progress.jobId, event.progress.state);
+    this.#opts.onEvent(event);
+  }
+
+  #noteState(jobId: string, state: JobState): void {
+    if (state === 'running') this.#runningJobId = jobId;
+    else if (this.#runningJobId === jobId) this.#runningJobId = null;
+    this.#syncHeartbeat();
+  }
+
+  #syncHeartbeat(): void {
+    const wanted = this.#runningJobId !== null && this.#live !== null;
+    if (wanted && this.#heartbeat === null) {
+      this.#heartbeat = setInterval(() => this.#beat(), this.#opts.heartbeatIntervalMs);
+    } else if (!wanted && this.#heartbeat !== null) {
+      clearInterval(this.#heartbeat);
+      this.#heartbeat = null;
+    }
+  }
+
+  #beat(): void {
+    const live = this.#live;
+    // A start may legitimately block the worker for minutes (shader compilation).
+    if (!live || this.#pingInFlight || this.#startsInFlight > 0) return;
+    this.#pingInFlight = true;
+    void this.#race(live, 'ping', live.api.ping(), this.#opts.heartbeatTimeoutMs)
+      .catch((error: unknown) => {
+        if (error instanceof TrainerTimeoutError)
+          this.#die(live, `it stopped answering (no heartbeat for ${Math.round(error.timeoutMs / 1000)} s).`);
+      })
+      .finally(() => {
+        this.#pingInFlight = false;
+      });
+  }
+
+  #die(live: Live, reason: string): void {
+    if (live !== this.#live) return;
+    const jobId = this.#runningJobId;
+    const error = new WorkerCrashedError(reason);
+    this.#drop(error);
+    this.#opts.onCrash(jobId, error);
+  }
+
+  /** Fails everything pending, then terminates and forgets the worker; the next call spawns a new one. */
+  #drop(error: WorkerCrashedError): void {
+    const live = this.#live;
+    this.#live = null;
+    this.#runningJobId = null;
+    this.#syncHeartbeat();
+    if (!live) return;
+    for (const fail of [...live.pending]) fail(error);
+    live.worker.removeEventListener('error', live.onError);
+    live.worker.removeEventListener('messageerror', live.onError);
+    live.api[Comlink.releaseProxy]();
+    live.worker.terminate();
+  }
+}
+
+function describeWorkerError(event: Event): string {
+  if (event.type === 'messageerror') return 'a message from it could not be read.';
+  const message = (event as ErrorEvent).message;
+  return message && !message.includes('[object') ? message : 'it failed to load or threw an uncaught error.';
+}
