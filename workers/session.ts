@@ -20,6 +20,8 @@ export const PROGRESS_INTERVAL_MS = 100;
 export const MIN_EPOCH_CHECKPOINT_GAP_MS = 1000;
 /** Validation forward passes run in chunks of this many rows to bound memory. */
 const EVAL_CHUNK_ROWS = 4096;
+/** History beyond this many points is thinned (deterministically, so resumes stay identical). */
+export const MAX_HISTORY_POINTS = 4000;
 /** Read-backs allowed in flight before the loop waits: keeps the CPU at most a few progress
  * intervals ahead of the GPU, so pause and cancel stay prompt and memory stays bounded. */
 const MAX_READS_IN_FLIGHT = 2;
@@ -273,6 +275,7 @@ export class TrainingSession {
       };
       if (kind === 'epoch') this.#lastMetrics = { ...this.#lastMetrics, ...valMetrics };
       this.history.push(point);
+      if (this.history.length > MAX_HISTORY_POINTS) this.history = thinHistory(this.history);
       this.#pendingPoints.push(point);
     });
   }
@@ -384,4 +387,20 @@ export class TrainingSession {
     this.optimizer.dispose();
     this.model.dispose();
   }
+}
+
+/**
+ * Halves the older half of a long history: step points go first (every other one), and epoch
+ * points only once no step points are left there. The newest half keeps full resolution.
+ */
+export function thinHistory(history: MetricPoint[]): MetricPoint[] {
+  const half = Math.floor(history.length / 2);
+  const old = history.slice(0, half);
+  const hasSteps = old.some((p) => p.kind === 'step');
+  let seen = 0;
+  const kept = old.filter((p) => {
+    if (hasSteps && p.kind === 'epoch') return true;
+    return seen++ % 2 === 0;
+  });
+  return [...kept, ...history.slice(half)];
 }

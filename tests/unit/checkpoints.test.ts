@@ -174,3 +174,22 @@ describe('crash recovery', () => {
     expect(failed.error?.message).toMatch(/crashed 4 times/);
   });
 });
+
+describe('metric history', () => {
+  it('stays bounded on long runs by thinning old step points first, keeping every epoch point', async () => {
+    const { thinHistory } = await import('../../workers/session');
+    const points = Array.from({ length: 4001 }, (_, i) => ({
+      kind: (i % 4 === 3 ? 'epoch' : 'step') as 'epoch' | 'step',
+      epoch: Math.floor(i / 4),
+      step: i,
+      loss: 1 / (i + 1),
+      metrics: {},
+      timeMs: i,
+    }));
+    const thinned = thinHistory(points);
+    expect(thinned.length).toBeLessThan(points.length);
+    expect(thinned.filter((p) => p.kind === 'epoch')).toHaveLength(points.filter((p) => p.kind === 'epoch').length);
+    expect(thinned.slice(-2000)).toEqual(points.slice(-2000));
+    expect(thinned.map((p) => p.step)).toEqual([...thinned.map((p) => p.step)].sort((a, b) => a - b));
+  });
+});
