@@ -179,7 +179,7 @@ describe('metric history', () => {
   it('stays bounded on long runs by thinning old step points first, keeping every epoch point', async () => {
     const { thinHistory } = await import('../../workers/session');
     const points = Array.from({ length: 4001 }, (_, i) => ({
-      kind: (i % 4 === 3 ? 'epoch' : 'step') as 'epoch' | 'step',
+      kind: (i % 4 === 3 ? 'epoch' : 'step'),
       epoch: Math.floor(i / 4),
       step: i,
       loss: 1 / (i + 1),
