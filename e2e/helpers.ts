@@ -1,0 +1,117 @@
+// Helpers for the e2e tests: open the app, set up and submit a job, read the job view. They use
+// only the test ids and attributes in docs/ui-contract.md.
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export type BackendChoice = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
+
+/** Long enough for a backend to initialise on the SwiftShader WebGPU adapter; in ms. */
+export const BACKEND_READY_TIMEOUT_MS = 60_000;
+
+/** Opens the app, optionally forcing a backend with `?backend=`, and waits for the setup panel. */
+export async function openApp(page: Page, opts: { backend?: BackendChoice } = {}): Promise<void> {
+  await page.goto(opts.backend ? `/?backend=${opts.backend}` : '/');
+  await expect(page.getByTestId('dataset-select')).toBeVisible();
+}
+
+export function jobView(page: Page): Locator {
+  return page.getByTestId('job-view');
+}
+
+export function jobRows(page: Page): Locator {
+  return page.getByTestId('job-row');
+}
+
+export function jobRow(page: Page, jobId: string): Locator {
+  return page.locator(`[data-testid=job-row][data-job-id="${jobId}"]`);
+}
+
+/** An attribute as a number; NaN when it is missing or empty (e.g. "no checkpoint yet"). */
+export async function numAttr(locator: Locator, name: string): Promise<number> {
+  const value = await locator.getAttribute(name);
+  return value === null || value.trim() === '' ? Number.NaN : Number(value);
+}
+
+/** Sets the checkpoint interval in the settings, in seconds. */
+export async function setCheckpointIntervalSec(page: Page, seconds: number): Promise<void> {
+  const input = page.getByTestId('setting-checkpoint-interval');
+  await input.fill(String(seconds));
+  await input.blur();
+  await expect(input).toHaveValue(String(seconds));
+}
+
+export interface TrainOptions {
+  /** A dataset-select option value; the XOR sample by default. */
+  dataset?: string;
+  /** Overrides the sample's recommended epochs. */
+  epochs?: number;
+}
+
+/** Ids of the jobs a tab lists. */
+export async function listedJobIds(page: Page): Promise<string[]> {
+  return jobRows(page).evaluateAll((rows) => rows.map((r) => r.getAttribute('data-job-id') ?? ''));
+}
+
+/**
+ * Chooses a dataset (which fills in its recommended config), optionally changes the epochs, presses
+ * Train, and waits until the new job is listed and selected. Returns the new job's id.
+ */
+export async function startTraining(page: Page, opts: TrainOptions = {}): Promise<string> {
+  await page.getByTestId('dataset-select').selectOption(opts.dataset ?? 'sample:xor');
+  if (opts.epochs !== undefined) {
+    const epochs = page.getByTestId('epochs');
+    await epochs.fill(String(opts.epochs));
+    await epochs.blur();
+    await expect(epochs).toHaveValue(String(opts.epochs));
+  }
+  await expect(page.getByTestId('config-errors')).toHaveCount(0);
+  const before = new Set(await listedJobIds(page));
+  await page.getByTestId('train-button').click();
+  let jobId = '';
+  await expect
+    .poll(
+      async () => {
+        jobId = (await listedJobIds(page)).find((id) => id !== '' && !before.has(id)) ?? '';
+        return jobId;
+      },
+      { message: 'a new job row appears after Train', timeout: 15_000 },
+    )
+    .not.toBe('');
+  await expect(jobView(page)).toHaveAttribute('data-job-id', jobId);
+  return jobId;
+}
+
+/** Makes `jobId` the job shown in the job view, clicking its row's select button if needed. */
+export async function selectJob(page: Page, jobId: string): Promise<void> {
+  await expect(jobRow(page, jobId)).toBeVisible();
+  const view = jobView(page);
+  if ((await view.count()) > 0 && (await view.getAttribute('data-job-id')) === jobId) return;
+  await jobRow(page, jobId).locator('button, a').first().click();
+  await expect(jobView(page)).toHaveAttribute('data-job-id', jobId);
+}
+
+/** Waits until the selected job is running and has taken at least `minSteps` steps. */
+export async function waitUntilTraining(page: Page, minSteps = 1, timeout = BACKEND_READY_TIMEOUT_MS): Promise<void> {
+  const view = jobView(page);
+  await expect(view).toHaveAttribute('data-state', 'running', { timeout });
+  await expect
+    .poll(() => numAttr(view, 'data-step'), { message: `at least ${minSteps} steps taken`, timeout })
+    .toBeGreaterThanOrEqual(minSteps);
+}
+
+/** Waits for the selected job to reach `state`, failing early with the job's error if it fails. */
+export async function waitForState(page: Page, state: string, timeout: number): Promise<void> {
+  const view = jobView(page);
+  await expect
+    .poll(
+      async () => {
+        const current = await view.getAttribute('data-state');
+        if (current === 'failed' && state !== 'failed') {
+          const error = await view.getByTestId('job-error').textContent().catch(() => null);
+          throw new Error(`The job failed: ${error ?? '(no error shown)'}`);
+        }
+        return current;
+      },
+      { message: `the job reaches "${state}"`, timeout, intervals: [100, 250, 500] },
+    )
+    .toBe(state);
+}

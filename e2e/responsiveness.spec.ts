@@ -1,0 +1,108 @@
+// Training runs in the worker, so the page's main thread stays free while a job trains.
+import { expect, test, type Browser, type Page } from '@playwright/test';
+import { jobView, numAttr, openApp, startTraining, waitUntilTraining } from './helpers';
+
+/** How long to watch the main thread while the job trains, in ms. */
+const WATCH_MS = 10_000;
+
+interface LongTask {
+  startTime: number;
+  duration: number;
+}
+
+interface TaskTime {
+  wallMs: number;
+  cpuMs: number;
+}
+
+/**
+ * Runs `during` while Chromium traces the page's main-thread tasks, and returns each task's wall
+ * and CPU time. Not asserted: it tells a slow main thread from a machine too busy to schedule it.
+ */
+async function traceMainThread<T>(browser: Browser, page: Page, during: () => Promise<T>): Promise<[T, TaskTime[]]> {
+  await browser.startTracing(page, { categories: ['toplevel', '__metadata'] });
+  const result = await during();
+  interface TraceEvent {
+    name: string;
+    ph: string;
+    pid: number;
+    tid: number;
+    /** Wall time, in µs. */
+    dur?: number;
+    /** Thread (CPU) time, in µs. */
+    tdur?: number;
+    args?: { name?: string };
+  }
+  const trace = JSON.parse((await browser.stopTracing()).toString()) as { traceEvents: TraceEvent[] };
+  const main = new Set(
+    trace.traceEvents
+      .filter((e) => e.name === 'thread_name' && e.args?.name === 'CrRendererMain')
+      .map((e) => `${e.pid}:${e.tid}`),
+  );
+  const tasks = trace.traceEvents
+    .filter((e) => e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && main.has(`${e.pid}:${e.tid}`))
+    .map((e) => ({ wallMs: (e.dur ?? 0) / 1000, cpuMs: (e.tdur ?? 0) / 1000 }));
+  return [result, tasks];
+}
+
+test('the main thread has no long task over 50 ms during 10 s of training', async ({ page, browser }) => {
+  await page.addInitScript(() => {
+    const w = window as unknown as { __longTasks: LongTask[]; __longTaskSupported: boolean };
+    w.__longTasks = [];
+    w.__longTaskSupported = PerformanceObserver.supportedEntryTypes.includes('longtask');
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) w.__longTasks.push({ startTime: e.startTime, duration: e.duration });
+    }).observe({ type: 'longtask', buffered: true });
+  });
+  await openApp(page);
+  expect(await page.evaluate(() => (window as unknown as { __longTaskSupported: boolean }).__longTaskSupported)).toBe(
+    true,
+  );
+
+  // Long enough to still be training when the watch ends.
+  await startTraining(page, { dataset: 'sample:xor', epochs: 2000 });
+  await waitUntilTraining(page);
+  const view = jobView(page);
+  const stepBefore = await numAttr(view, 'data-step');
+
+  // The watch runs in the page: WATCH_MS of wall time, sampling the job state meanwhile.
+  const [watch, tasks] = await traceMainThread(browser, page, () =>
+    page.evaluate(async (watchMs) => {
+      const seen = new Set<string>();
+      const startedAt = performance.now();
+      const end = startedAt + watchMs;
+      while (performance.now() < end) {
+        seen.add(document.querySelector('[data-testid=job-view]')?.getAttribute('data-state') ?? 'none');
+        await new Promise((r) => setTimeout(r, 250));
+      }
+      return { startedAt, endedAt: performance.now(), states: [...seen] };
+    }, WATCH_MS),
+  );
+  expect(watch.states, 'the job trained during the whole watch').toEqual(['running']);
+  expect(await numAttr(view, 'data-step'), 'steps were taken during the watch').toBeGreaterThan(stepBefore);
+
+  const all = await page.evaluate(() => (window as unknown as { __longTasks: LongTask[] }).__longTasks);
+  const before = all.filter((t) => t.startTime < watch.startedAt);
+  if (before.length > 0) {
+    const worst = Math.max(...before.map((t) => t.duration));
+    console.log(
+      `(not asserted) ${before.length} long task(s) before the watch (page load, job start), longest ${worst.toFixed(0)} ms`,
+    );
+  }
+  const during = all.filter((t) => t.startTime >= watch.startedAt && t.startTime < watch.endedAt);
+  const cpuMs = tasks.reduce((sum, t) => sum + t.cpuMs, 0);
+  const maxCpuMs = Math.max(0, ...tasks.map((t) => t.cpuMs));
+  const slow = tasks
+    .filter((t) => t.wallMs > 50)
+    .map((t) => `${t.wallMs.toFixed(0)} ms wall / ${t.cpuMs.toFixed(0)} ms CPU`);
+  console.log(
+    `main thread during the watch: ${tasks.length} tasks, ${cpuMs.toFixed(0)} ms CPU in all, ` +
+      `at most ${maxCpuMs.toFixed(0)} ms CPU in one; over 50 ms wall: ${slow.join(', ') || 'none'}`,
+  );
+  expect(
+    during.map((t) => Math.round(t.duration)),
+    'durations (ms) of main-thread tasks over 50 ms while training',
+  ).toEqual([]);
+  await view.getByTestId('cancel-button').click();
+  await expect(view).toHaveAttribute('data-state', 'cancelled');
+});
