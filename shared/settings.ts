@@ -2,7 +2,7 @@
 import type { BackendName } from './protocol';
 
 export interface AppSettings {
-  /** null = automatic (WebGPU, then webgl, wasm, cpu). */
+  /** null = automatic: the fastest backend in a short measured probe (workers/backend-probe.ts). */
   backend: BackendName | null;
   /** Resume interrupted jobs at startup without asking. */
   autoResume: boolean;
