@@ -2,7 +2,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { getJob, listCheckpoints, putJob, updateJob, type CheckpointRecord } from '../../shared/db';
-import { transition } from '../../shared/jobs';
+import { transition, type MetricPoint } from '../../shared/jobs';
 import { restoreInto, verifyCheckpoint } from '../../workers/checkpoint-codec';
 import { buildModel, buildOptimizer } from '../../workers/model';
 import { finalWeights, freshDbName, makeHarness, runUninterrupted, TEST_CONFIG, xor, type Harness } from './harness';
@@ -178,8 +178,8 @@ describe('crash recovery', () => {
 describe('metric history', () => {
   it('stays bounded on long runs by thinning old step points first, keeping every epoch point', async () => {
     const { thinHistory } = await import('../../workers/session');
-    const points = Array.from({ length: 4001 }, (_, i) => ({
-      kind: (i % 4 === 3 ? 'epoch' : 'step'),
+    const points: MetricPoint[] = Array.from({ length: 4001 }, (_, i) => ({
+      kind: i % 4 === 3 ? 'epoch' : 'step',
       epoch: Math.floor(i / 4),
       step: i,
       loss: 1 / (i + 1),
