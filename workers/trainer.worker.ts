@@ -1,11 +1,31 @@
-// Worker entry: exposes the one TrainerApi object through Comlink. Nothing else runs here.
+// Worker entry: exposes the one TrainerApi object through Comlink. Nothing else runs here, except
+// that exported files' buffers are transferred to the page instead of copied.
 import * as Comlink from 'comlink';
 import { openLatheDb } from '../shared/db';
+import type { ExportedFile, ModelExport } from '../shared/package-format';
+import type { TrainerApi } from '../shared/protocol';
 import { chooseBackend } from './backend';
 import { createTrainerApi } from './trainer-api';
 
 const api = createTrainerApi({ openDb: () => openLatheDb(), selectBackend: chooseBackend });
 
-export type WorkerApi = typeof api;
+/** Buffers of freshly built export bytes; each listed once, or postMessage throws. */
+function buffersOf(files: ExportedFile[]): ArrayBuffer[] {
+  return [...new Set(files.map((f) => f.bytes.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
+}
 
-Comlink.expose(api);
+const exposed: TrainerApi = {
+  ...api,
+  async exportModel(jobId, options) {
+    const result: ModelExport = await api.exportModel(jobId, options);
+    return Comlink.transfer(result, buffersOf(result.kind === 'zip' ? [result.file] : result.files));
+  },
+  async exportPackage(jobId, options) {
+    const file = await api.exportPackage(jobId, options);
+    return Comlink.transfer(file, buffersOf([file]));
+  },
+};
+
+export type WorkerApi = typeof exposed;
+
+Comlink.expose(exposed);

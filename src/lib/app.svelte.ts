@@ -5,13 +5,14 @@ import type { JobRecord } from '../../shared/jobs';
 import type { TabMessage, WorkerEvent } from '../../shared/protocol';
 import { JobsStore } from './jobs.svelte';
 import { Leadership } from './leadership';
-import { cloneDataset } from './samples';
+import { cloneDataset, loadSample } from './samples';
 import { Scheduler, type JobCommand } from './scheduler';
 import { SettingsStore } from './settings.svelte';
 import type { SetupForm } from './setup.svelte';
 import { formatStorage, readStorage, requestPersistence } from './storage';
 import { TabChannel, type TabBus } from './tab-channel';
 import { TrainerClient, type WorkerCrashedError } from './trainer-client';
+import { Transfer } from './transfer.svelte';
 import type { AppSettings } from '../../shared/settings';
 
 /** Storage is re-read at most this often while jobs change. */
@@ -34,6 +35,8 @@ export function errorText(error: unknown): string {
 export class Lathe {
   readonly jobs = new JobsStore();
   readonly settings: SettingsStore;
+  /** Export, import and share (issue 4). */
+  readonly transfer: Transfer;
   isLeader = $state(false);
   ready = $state(false);
   /** A problem in words, shown with role=alert until dismissed. */
@@ -75,6 +78,15 @@ export class Lathe {
     this.settings = new SettingsStore(deps.search);
     this.#channel = deps.channel ?? new TabChannel();
     this.#leadership = deps.leadership ?? new Leadership();
+    this.transfer = new Transfer({
+      client: () => this.#client,
+      jobImported: (job) => {
+        this.#publish(job);
+        this.jobs.select(job.id);
+      },
+      jobQueued: (job) => this.#queued(job),
+      loadSample: (id) => loadSample(id, import.meta.env.BASE_URL),
+    });
   }
 
   async start(): Promise<void> {
@@ -125,12 +137,7 @@ export class Lathe {
         config: $state.snapshot(form.config),
         dataset: cloneDataset(form.dataset),
       });
-      this.#publish(job);
-      this.jobs.select(job.id);
-      // Not awaited: starting may take minutes (backend setup) and the form is free meanwhile.
-      if (this.isLeader && this.#scheduler)
-        void this.#scheduler.submitted().catch((e: unknown) => this.report(e, 'Could not check the queue'));
-      else this.#channel.post({ type: 'queue-changed' });
+      this.#queued(job);
       return job;
     } catch (error) {
       this.report(error, 'Could not queue the job');
@@ -229,6 +236,16 @@ export class Lathe {
     };
     check();
     this.#followerTimer ??= setInterval(check, FOLLOWER_CHECK_MS);
+  }
+
+  /** A job this tab queued: show and select it, and have the leader (this tab or another) start it. */
+  #queued(job: JobRecord): void {
+    this.#publish(job);
+    this.jobs.select(job.id);
+    // Not awaited: starting may take minutes (backend setup) and the caller is free meanwhile.
+    if (this.isLeader && this.#scheduler)
+      void this.#scheduler.submitted().catch((e: unknown) => this.report(e, 'Could not check the queue'));
+    else this.#channel.post({ type: 'queue-changed' });
   }
 
   /** A record this tab changed: show it here and tell the other tabs. */

@@ -4,6 +4,9 @@ import * as Comlink from 'comlink';
 import { transferablesOf } from '../../shared/dataset';
 import type { JobRecord, JobState } from '../../shared/jobs';
 import type {
+  ExportedFile, FineTuneRequest, ImportOptions, ImportResult, InputFile, ModelExport, Prediction,
+} from '../../shared/package-format';
+import type {
   BackendInfo,
   SubmitRequest,
   TensorMemory,
@@ -16,6 +19,8 @@ import type {
 export const CALL_TIMEOUT_MS = 15_000;
 /** The first WebGPU step compiles shaders, which takes minutes on a software adapter. */
 export const START_TIMEOUT_MS = 180_000;
+/** Export, import, prediction and fine-tuning read and write whole files; a big one takes a while. */
+export const FILE_CALL_TIMEOUT_MS = 180_000;
 /** How often a worker that is training is asked whether it is still alive. */
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 /** A worker that has not answered a ping for this long is taken as dead. */
@@ -147,6 +152,39 @@ export class TrainerClient {
 
   memory(): Promise<TensorMemory> {
     return this.#call('memory', (api) => api.memory());
+  }
+
+  exportModel(jobId: string, options: { zip: boolean }): Promise<ModelExport> {
+    return this.#call<ModelExport>('exportModel', (api) => api.exportModel(jobId, options), FILE_CALL_TIMEOUT_MS);
+  }
+
+  exportPackage(jobId: string, options: { includeDataset: boolean }): Promise<ExportedFile> {
+    return this.#call('exportPackage', (api) => api.exportPackage(jobId, options), FILE_CALL_TIMEOUT_MS);
+  }
+
+  /** The files' buffers (and a supplied dataset's) are transferred: the caller must not reuse them. */
+  importFiles(files: InputFile[], options: ImportOptions = {}): Promise<ImportResult> {
+    const buffers = [...buffersOf(files), ...(options.dataset ? transferablesOf(options.dataset) : [])];
+    return this.#call<ImportResult>(
+      'importFiles',
+      (api) => api.importFiles(Comlink.transfer(files, unique(buffers)), options),
+      FILE_CALL_TIMEOUT_MS,
+    );
+  }
+
+  predict(jobId: string, rows: number[][]): Promise<Prediction> {
+    return this.#call('predict', (api) => api.predict(jobId, rows), FILE_CALL_TIMEOUT_MS);
+  }
+
+  /** The files' buffers are transferred. */
+  predictImportedModel(files: InputFile[], rows: number[][]): Promise<Prediction> {
+    return this.#call('predictImportedModel', (api) => api.predictImportedModel(Comlink.transfer(files, buffersOf(files)), rows), FILE_CALL_TIMEOUT_MS);
+  }
+
+  /** The files' and the dataset's buffers are transferred. */
+  fineTuneImportedModel(files: InputFile[], request: FineTuneRequest): Promise<JobRecord> {
+    const buffers = unique([...buffersOf(files), ...transferablesOf(request.dataset)]);
+    return this.#call('fineTuneImportedModel', (api) => api.fineTuneImportedModel(Comlink.transfer(files, buffers), request), FILE_CALL_TIMEOUT_MS);
   }
 
   dispose(): void {
@@ -289,6 +327,15 @@ export class TrainerClient {
     live.api[Comlink.releaseProxy]();
     live.worker.terminate();
   }
+}
+
+function buffersOf(files: InputFile[]): ArrayBuffer[] {
+  return unique(files.map((f) => f.bytes.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer));
+}
+
+/** A buffer listed twice makes postMessage throw. */
+function unique(buffers: ArrayBuffer[]): ArrayBuffer[] {
+  return [...new Set(buffers)];
 }
 
 function describeWorkerError(event: Event): string {
