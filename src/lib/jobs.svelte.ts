@@ -38,6 +38,7 @@ export class JobsStore {
   #pending: (WorkerEvent | TabMessage)[] = [];
   #flushTimer: ReturnType<typeof setTimeout> | null = null;
   #now: () => number;
+  #stateListeners: ((change: StateChange) => void)[] = [];
 
   constructor(now: () => number = () => Date.now()) {
     this.#now = now;
@@ -116,7 +117,20 @@ export class JobsStore {
       this.jobs = next;
     }
     this.#recordSeenAt.set(job.id, this.#now());
-    if (previous?.state !== job.state) this.lastChange = { job, from: previous?.state ?? null };
+    if (previous?.state !== job.state) this.#stateChanged({ job, from: previous?.state ?? null });
+  }
+
+  /** Calls `listener` with every job state change this tab sees (e.g. notifications); returns an unsubscribe. */
+  onStateChange(listener: (change: StateChange) => void): () => void {
+    this.#stateListeners = [...this.#stateListeners, listener];
+    return () => {
+      this.#stateListeners = this.#stateListeners.filter((l) => l !== listener);
+    };
+  }
+
+  #stateChanged(change: StateChange): void {
+    this.lastChange = change;
+    for (const listener of this.#stateListeners) listener(change);
   }
 
   #applyProgress(event: ProgressEvent, points: JobRecord['history']): void {
@@ -133,7 +147,7 @@ export class JobsStore {
       history: points.length > 0 ? [...job.history, ...points] : job.history,
     };
     this.jobs = next;
-    if (job.state !== state) this.lastChange = { job: next[index], from: job.state };
+    if (job.state !== state) this.#stateChanged({ job: next[index], from: job.state });
   }
 }
 
