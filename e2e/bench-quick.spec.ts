@@ -1,0 +1,39 @@
+// `npm test` runs the bench harness once on its tiny configuration and checks only that every
+// field of its JSON result is produced with the right type. No timing thresholds: the bench is
+// not a test, and this machine is shared.
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, test } from '@playwright/test';
+import { runBench } from '../bench/run.mjs';
+import { validateResult } from '../bench/schema.mjs';
+
+test('the quick bench writes a result with every field present and of the right type', async () => {
+  // Its own build check, server and browser; normally about half a minute on 2 cores.
+  test.setTimeout(150_000);
+  const out = mkdtempSync(join(tmpdir(), 'lathe-bench-'));
+  const lines: string[] = [];
+  try {
+    const { file, problems } = await runBench({ quick: true, outDir: out, log: (line) => lines.push(line) });
+    const written = JSON.parse(readFileSync(file, 'utf8')) as {
+      mode: string;
+      errors: { section: string; message: string }[];
+      backends: { backend: string; reason: string | null; models: { id: string }[] }[];
+      summary: unknown[];
+    };
+    expect(written.errors, 'no bench section failed').toEqual([]);
+    expect(problems, 'the result as returned conforms to bench/schema.mjs').toEqual([]);
+    expect(validateResult(written), 'the JSON file conforms to bench/schema.mjs').toEqual([]);
+    expect(written.mode).toBe('quick');
+    expect(written.backends.map((b) => b.backend)).toEqual(['webgpu', 'webgl', 'wasm', 'cpu']);
+    for (const b of written.backends) {
+      expect(b.models.length > 0 || (b.reason ?? '') !== '', `${b.backend} is measured or says why not`).toBe(true);
+    }
+    // At least one backend measured every model, so the per-model fields were checked for real.
+    expect(written.backends.some((b) => b.models.map((m) => m.id).join() === 'iris,mlp784')).toBe(true);
+    expect(written.summary.length).toBeGreaterThan(0);
+  } finally {
+    await test.info().attach('bench log', { body: lines.join('\n'), contentType: 'text/plain' });
+    rmSync(out, { recursive: true, force: true });
+  }
+});

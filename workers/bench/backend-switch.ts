@@ -1,0 +1,91 @@
+// Puts one named tfjs backend in charge of the bench worker (no fallback: a bench of "webgpu" that
+// silently ran on wasm would be a lie), and describes the environment the figures came from.
+import * as tf from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+// For its side effects: registers WebGPU and points the WASM backend at Vite-bundled binaries,
+// exactly as the app's trainer does.
+import '../backend';
+import type { BackendName } from '../../shared/protocol';
+import type { WorkerEnvironment } from './types';
+
+/** SwiftShader WebGPU can take long to create a device; past this the backend counts as unavailable. */
+const INIT_TIMEOUT_MS = 60_000;
+
+interface AdapterLike {
+  info?: { vendor?: string; architecture?: string; device?: string; description?: string };
+}
+
+async function requestAdapter(): Promise<AdapterLike | null> {
+  if (typeof navigator === 'undefined') return null;
+  const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
+  if (!gpu) return null;
+  return ((await gpu.requestAdapter()) as AdapterLike | null) ?? null;
+}
+
+function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const limit = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([p, limit]).finally(() => clearTimeout(timer));
+}
+
+/** Switches to `name`; returns null on success, otherwise why it cannot run here. */
+export async function useBackend(name: BackendName): Promise<string | null> {
+  try {
+    if (name === 'webgpu') {
+      if (typeof navigator === 'undefined' || !('gpu' in navigator)) return 'no navigator.gpu in this browser/context';
+      if (!(await requestAdapter())) return 'navigator.gpu.requestAdapter() returned null';
+    }
+    const ok = await timeout(tf.setBackend(name), INIT_TIMEOUT_MS, `${name} initialisation`);
+    if (!ok || tf.getBackend() !== name) return `tf.setBackend('${name}') failed`;
+    await tf.ready();
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+function webglRenderer(): string | null {
+  try {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+    if (!gl) return null;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  } catch {
+    return null;
+  }
+}
+
+async function wasmFacts(): Promise<WorkerEnvironment['wasm']> {
+  const problem = await useBackend('wasm');
+  const sharedArrayBuffer = typeof SharedArrayBuffer !== 'undefined';
+  if (problem) return { threads: null, simd: null, multithread: null, sharedArrayBuffer, reason: problem };
+  return {
+    threads: getThreadsCount(),
+    simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
+    multithread: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
+    sharedArrayBuffer,
+    reason: null,
+  };
+}
+
+export async function describeEnvironment(): Promise<WorkerEnvironment> {
+  const adapter = await requestAdapter().catch(() => null);
+  const info = adapter?.info;
+  return {
+    crossOriginIsolated: self.crossOriginIsolated,
+    hardwareConcurrency: navigator.hardwareConcurrency,
+    userAgent: navigator.userAgent,
+    webgpuAdapter: adapter
+      ? {
+          vendor: info?.vendor ?? '',
+          architecture: info?.architecture ?? '',
+          device: info?.device ?? '',
+          description: info?.description ?? '',
+        }
+      : null,
+    webglRenderer: webglRenderer(),
+    wasm: await wasmFacts(),
+  };
+}
