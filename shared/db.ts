@@ -153,16 +153,10 @@ export async function listCheckpoints(db: LatheDb, jobId: string): Promise<Check
 export async function writeCheckpoint(db: LatheDb, checkpoint: CheckpointRecord, job: JobRecord): Promise<void> {
   const tx = db.transaction(['checkpoints', 'jobs'], 'readwrite');
   const checkpoints = tx.objectStore('checkpoints');
-  const keys = await checkpoints.index('by-job').getAllKeys(checkpoint.jobId);
-  const stale = keys
-    .filter((k) => k[1] !== checkpoint.seq)
-    .sort((a, b) => b[1] - a[1])
-    .slice(CHECKPOINTS_KEPT - 1);
-  await settleOrAbort(tx, [
-    checkpoints.put(checkpoint),
-    tx.objectStore('jobs').put(job),
-    ...stale.map((k) => checkpoints.delete(k)),
-  ]);
+  // Sequence numbers only grow, so everything at or below `seq - KEPT` is stale: one range delete,
+  // without first reading the index.
+  const stale = IDBKeyRange.bound([checkpoint.jobId, -Infinity], [checkpoint.jobId, checkpoint.seq - CHECKPOINTS_KEPT]);
+  await settleOrAbort(tx, [checkpoints.put(checkpoint), tx.objectStore('jobs').put(job), checkpoints.delete(stale)]);
 }
 
 /** Any failed request aborts the whole transaction, so a half-written checkpoint never commits. */

@@ -15,6 +15,9 @@ import { yieldToEventLoop } from './yield';
 
 /** Progress (and its GPU read-back) at most this often: 10 events a second. */
 export const PROGRESS_INTERVAL_MS = 100;
+/** The loss shown with progress is refreshed at most this often: each read-back stalls a GPU
+ * pipeline (WebGL most), while progress itself (step, speed, ETA) still goes out at 10 a second. */
+export const LOSS_READBACK_INTERVAL_MS = 500;
 /** Epoch-end checkpoints are skipped when the last one is younger than this; tiny epochs would
  * otherwise spend most of their time checkpointing. The time cadence still applies. */
 export const MIN_EPOCH_CHECKPOINT_GAP_MS = 1000;
@@ -95,6 +98,7 @@ export class TrainingSession {
   #lastMetrics: Record<string, number> = {};
   #pendingPoints: MetricPoint[] = [];
   #lastProgressAt = -Infinity;
+  #lastLossReadAt = -Infinity;
   #lastCheckpointAt: number;
   #meter = new ThroughputMeter();
   #disposed = false;
@@ -334,7 +338,10 @@ export class TrainingSession {
     this.#lastProgressAt = now;
     // Back-pressure: never run more than a couple of read-backs ahead of the device.
     if (this.#readsInFlight >= MAX_READS_IN_FLIGHT) await this.#drainReads();
-    if (this.cursor.batch > 0) this.#readLater(null, () => undefined);
+    if (this.cursor.batch > 0 && now - this.#lastLossReadAt >= LOSS_READBACK_INTERVAL_MS) {
+      this.#lastLossReadAt = now;
+      this.#readLater(null, () => undefined);
+    }
     this.#meter.sample(this.#now());
     this.#hooks.progress(this.progress(), this.#pendingPoints);
     this.#pendingPoints = [];
