@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../shared/config';
 import type { CheckpointCursor } from '../shared/db';
-import type { MetricPoint, Stage } from '../shared/jobs';
+import type { JobProgress, MetricPoint, Stage } from '../shared/jobs';
 import { SeededRng, type RngState } from '../shared/rng';
 import type { PreparedData } from './data';
 import { disposeData } from './data';
@@ -32,18 +32,8 @@ const MAX_READS_IN_FLIGHT = 2;
 export type RunOutcome = 'completed' | 'paused' | 'cancelled';
 export type CheckpointReason = 'interval' | 'epoch';
 
-export interface LiveProgress {
-  stage: Stage;
-  epoch: number;
-  epochs: number;
-  step: number;
-  stepsPerEpoch: number;
-  percent: number;
-  loss: number | null;
-  metrics: Record<string, number>;
-  samplesPerSec: number | null;
-  etaMs: number | null;
-}
+/** Progress as the loop knows it; the owner adds the backend. */
+export type LiveProgress = Omit<JobProgress, 'backend'>;
 
 export interface SessionHooks {
   /** Throttled to PROGRESS_INTERVAL_MS; `points` are history points recorded since the last call. */

@@ -3,7 +3,7 @@
 import type { TrainConfig } from '../../shared/config';
 import { csvToTable } from '../../shared/csv';
 import type { DatasetInput, TableDatasetInput } from '../../shared/dataset';
-import { SeededRng } from '../../shared/rng';
+import { makeXorDataset } from '../../shared/samples';
 
 export type SampleId = 'sample:xor' | 'sample:iris';
 
@@ -67,34 +67,7 @@ export const XOR_NOISE_SIGMA = 0.1;
 
 /** 4 × 64 points around (0,0), (0,1), (1,0), (1,1), in that order. */
 export function xorDataset(): TableDatasetInput {
-  const rng = SeededRng.fromSeed(XOR_SEED);
-  const n = 4 * XOR_POINTS_PER_CORNER;
-  const features = new Float32Array(n * 2);
-  const targets = new Float32Array(n);
-  for (let corner = 0; corner < 4; corner++) {
-    const cx = corner >> 1;
-    const cy = corner & 1;
-    for (let k = 0; k < XOR_POINTS_PER_CORNER; k++) {
-      const i = corner * XOR_POINTS_PER_CORNER + k;
-      features[2 * i] = cx + XOR_NOISE_SIGMA * rng.nextGaussian();
-      features[2 * i + 1] = cy + XOR_NOISE_SIGMA * rng.nextGaussian();
-      targets[i] = cx ^ cy;
-    }
-  }
-  return {
-    kind: 'table',
-    id: 'sample:xor',
-    name: 'XOR',
-    task: 'classification',
-    featureNames: ['x', 'y'],
-    targetName: 'label',
-    classNames: ['0', '1'],
-    numSamples: n,
-    numFeatures: 2,
-    features,
-    targets,
-    source: 'sample',
-  };
+  return makeXorDataset(XOR_POINTS_PER_CORNER, XOR_NOISE_SIGMA, XOR_SEED);
 }
 
 /** `baseUrl` is the app's base (Vite's BASE_URL), where public/samples/ is served. */

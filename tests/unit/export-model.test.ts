@@ -60,7 +60,7 @@ describe('model export (TensorFlow.js layers format)', () => {
     const lathe = json.userDefinedMetadata!.lathe as unknown as LatheModelMetadata;
     const [checkpoint] = await listCheckpoints(h.db, jobId);
     expect(lathe).toMatchObject({
-      task: 'classification', featureNames: ['x', 'y'], targetName: 'xor', labels: ['0', '1'], vocabulary: null,
+      task: 'classification', featureNames: ['x', 'y'], targetName: xor().targetName, labels: ['0', '1'], vocabulary: null,
       output: 'logits', jobName: 'xor job', config: TEST_CONFIG, step: checkpoint!.cursor.globalStep,
     });
     expect(lathe.normalization).toEqual(checkpoint!.normalization);
@@ -150,6 +150,6 @@ describe('model import', () => {
     const model = foreignMlp(3, 2);
     const given = await foreignModelFiles(model);
     model.dispose();
-    await expect(h.api.fineTuneImportedModel(given, { name: 'x', dataset: xor() })).rejects.toThrow('The model takes 3 inputs, but “XOR (sample)” has 2 feature columns.');
+    await expect(h.api.fineTuneImportedModel(given, { name: 'x', dataset: xor() })).rejects.toThrow(`The model takes 3 inputs, but “${xor().name}” has 2 feature columns.`);
   });
 });
