@@ -64,7 +64,10 @@ export function viteBuild(root = PROJECT_ROOT) {
   if (!existsSync(vite)) return Promise.reject(new Error('Vite is not installed: run `npm install` first.'));
   const startedAt = new Date();
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, [vite, 'build'], { cwd: root, stdio: 'inherit' });
+    // Always a production build: a caller such as Vitest sets NODE_ENV=test, which would make
+    // import.meta.env.PROD false and silently drop production-only code (the service worker).
+    const env = { ...process.env, NODE_ENV: 'production' };
+    const child = spawn(process.execPath, [vite, 'build'], { cwd: root, stdio: 'inherit', env });
     // Stopping us mid-build stops the build too, rather than leaving it running on its own.
     const forward = (sig) => child.kill(sig);
     process.on('SIGINT', forward);

@@ -39,6 +39,15 @@ beforeAll(async () => {
   console.log(`precache: ${urls.length} entries, ${bytes} bytes (${(bytes / 1024 / 1024).toFixed(2)} MiB)`);
 }, BUILD_TIMEOUT_MS);
 
+describe('the page registers the service worker', () => {
+  it('the production page script registers /sw.js (a non-production build would drop it)', () => {
+    const html = readFileSync(join(DIST, 'index.html'), 'utf8');
+    const scripts = [...html.matchAll(/<script[^>]+src="\/(assets\/[^"]+\.js)"/g)].map((m) => m[1]!);
+    expect(scripts.length).toBeGreaterThan(0);
+    expect(scripts.some((s) => readFileSync(join(DIST, s), 'utf8').includes('sw.js'))).toBe(true);
+  });
+});
+
 describe('the service worker precaches an offline training run', () => {
   it('lists the app shell: index.html, the page script and styles', () => {
     expect(urls).toContain('index.html');
