@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { updateJob, listCheckpoints } from '../../shared/db';
 import { transition, type JobRecord } from '../../shared/jobs';
-import { finalWeights, freshDbName, makeHarness, runUninterrupted, TEST_CONFIG, xor } from './harness';
+import { finalWeights, freshDbName, makeHarness, runUninterrupted, TEST_CONFIG, xor, expectBitIdentical } from './harness';
 import type { TrainConfig } from '../../shared/config';
 
 /** 4 epochs of ceil(48/16)=3 steps: 12 steps in all. A random step strictly inside the run. */
@@ -16,11 +16,6 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   reference = (await runUninterrupted()).weights;
 });
-
-function expectBitIdentical(actual: Float32Array, expected: Float32Array): void {
-  expect(actual.length).toBe(expected.length);
-  expect(Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
-}
 
 describe('exact resume on the cpu backend', () => {
   it('a run is deterministic: two uninterrupted runs with one seed end with identical weights', async () => {

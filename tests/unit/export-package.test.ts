@@ -8,7 +8,7 @@ import { listCheckpoints } from '../../shared/db';
 import { makeXorDataset } from '../../shared/samples';
 import { PACKAGE_FORMAT_VERSION, type ExportedFile } from '../../shared/package-format';
 import { pauseAt, readManifest, sha256, snapshotStores, trainToEnd } from '../fixtures/export-helpers';
-import { finalWeights, freshDbName, makeHarness, runUninterrupted, TEST_CONFIG, xor } from './harness';
+import { finalWeights, freshDbName, makeHarness, runUninterrupted, TEST_CONFIG, xor, expectBitIdentical } from './harness';
 
 /** TEST_CONFIG runs 4 epochs of 3 steps; stop strictly inside, mid-epoch or at a boundary. */
 const TOTAL_STEPS = 12;
@@ -19,11 +19,6 @@ beforeAll(async () => {
   await tf.setBackend('cpu');
   reference = (await runUninterrupted()).weights;
 });
-
-function expectBitIdentical(actual: Float32Array, expected: Float32Array): void {
-  expect(actual.length).toBe(expected.length);
-  expect(Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
-}
 
 async function exportPaused(includeDataset: boolean): Promise<{ file: ExportedFile; step: number }> {
   const device = await makeHarness(freshDbName(), { checkpointIntervalSec: 0 });

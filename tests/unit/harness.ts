@@ -1,5 +1,6 @@
 // Runs the real worker API in Node on the tfjs cpu backend with fake-indexeddb, and collects its events.
 import * as tf from '@tensorflow/tfjs';
+import { expect } from 'vitest';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../shared/config';
 import { listCheckpoints, openLatheDb, type LatheDb } from '../../shared/db';
 import type { JobRecord } from '../../shared/jobs';
@@ -86,4 +87,10 @@ export async function runUninterrupted(config: TrainConfig = TEST_CONFIG): Promi
   const done = await h.waitForState(job.id, ['completed', 'failed']);
   if (done.state !== 'completed') throw new Error(done.error?.message);
   return { weights: await finalWeights(h.db, job.id), job: done };
+}
+
+/** Weights equal to the last bit: the cpu backend is deterministic, so exact resume means this. */
+export function expectBitIdentical(actual: Float32Array, expected: Float32Array): void {
+  expect(actual.length).toBe(expected.length);
+  expect(Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
 }
