@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { defineConfig, devices } from '@playwright/test';
 
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
-const PORT = 4173;
+/** `LATHE_E2E_PORT` lets two checkouts run their e2e suites side by side without sharing a server. */
+const PORT = Number(process.env.LATHE_E2E_PORT ?? 4173);
 const isCI = Boolean(process.env.CI);
 
 export default defineConfig({
