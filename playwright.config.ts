@@ -14,14 +14,18 @@ export default defineConfig({
   workers: 1,
   fullyParallel: false,
   forbidOnly: isCI,
-  retries: isCI ? 1 : 0,
-  /** Per test, in ms. */
-  timeout: 120_000,
+  // No retries: a retry would hide a test that fails every time, and costs minutes doing it.
+  retries: 0,
+  /** Per test, in ms; tests that train to the end set their own. */
+  timeout: 60_000,
   expect: { timeout: 10_000 },
   reporter: 'list',
   use: {
     baseURL: `http://localhost:${PORT}`,
-    trace: 'on-first-retry',
+    trace: 'retain-on-failure',
+    // A click on a button that never appears is a broken assumption: seconds, not minutes.
+    actionTimeout: 10_000,
+    navigationTimeout: 30_000,
   },
   projects: [
     {

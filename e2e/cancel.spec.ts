@@ -1,14 +1,14 @@
 // Cancel stops a running job promptly and leaves its checkpoint in place.
 import { expect, test } from '@playwright/test';
-import { jobView, numAttr, openApp, selectJob, startTraining, waitUntilTraining } from './helpers';
+import { ENDLESS_XOR, jobView, numAttr, openApp, selectJob, startTraining, waitUntilTraining } from './helpers';
 
 /** What the user must see, in ms from the click on Cancel to the job showing "cancelled". */
 const CANCEL_DEADLINE_MS = 1000;
 
 test('cancel takes effect within a second', async ({ page }) => {
   await openApp(page);
-  // Long enough that it cannot finish on its own during the test.
-  await startTraining(page, { dataset: 'sample:xor', epochs: 2000 });
+  // A run that cannot end on its own while the test watches it, on any machine.
+  await startTraining(page, ENDLESS_XOR);
   await waitUntilTraining(page, 5);
   const view = jobView(page);
   // Checkpoints are written at every epoch end too, so one exists soon.
@@ -38,6 +38,7 @@ test('cancel takes effect within a second', async ({ page }) => {
     });
   });
   const checkpointBefore = await numAttr(view, 'data-checkpoint-step');
+  await expect(view, 'the job is training when Cancel is pressed').toHaveAttribute('data-state', 'running');
   await view.getByTestId('cancel-button').click();
   await expect(view).toHaveAttribute('data-state', 'cancelled', { timeout: 10_000 });
 

@@ -44,6 +44,25 @@ export interface TrainOptions {
   dataset?: string;
   /** Overrides the sample's recommended epochs. */
   epochs?: number;
+  /** Overrides the sample's recommended batch size. */
+  batchSize?: number;
+  /** A breakpoint: the job pauses by itself right after this step or epoch. */
+  pauseAt?: { kind: 'step' | 'epoch'; at: number };
+}
+
+/**
+ * An XOR job that cannot end while a test watches it, on any machine: 100,000 epochs of 192
+ * single-row steps is 19.2 million steps, and a tfjs step costs tens of microseconds of dispatch
+ * even on the fastest CPU, so it runs for many minutes; tests cancel it. For tests that need a
+ * job to be running (not paused, not done) when they act.
+ */
+export const ENDLESS_XOR: TrainOptions = { dataset: 'sample:xor', epochs: 100_000, batchSize: 1 };
+
+async function fillNumber(page: Page, testId: string, value: number): Promise<void> {
+  const input = page.getByTestId(testId);
+  await input.fill(String(value));
+  await input.blur();
+  await expect(input).toHaveValue(String(value));
 }
 
 /** Ids of the jobs a tab lists. */
@@ -57,12 +76,10 @@ export async function listedJobIds(page: Page): Promise<string[]> {
  */
 export async function startTraining(page: Page, opts: TrainOptions = {}): Promise<string> {
   await page.getByTestId('dataset-select').selectOption(opts.dataset ?? 'sample:xor');
-  if (opts.epochs !== undefined) {
-    const epochs = page.getByTestId('epochs');
-    await epochs.fill(String(opts.epochs));
-    await epochs.blur();
-    await expect(epochs).toHaveValue(String(opts.epochs));
-  }
+  if (opts.epochs !== undefined) await fillNumber(page, 'epochs', opts.epochs);
+  if (opts.batchSize !== undefined) await fillNumber(page, 'batch-size', opts.batchSize);
+  await page.getByTestId('breakpoint-kind').selectOption(opts.pauseAt?.kind ?? 'none');
+  if (opts.pauseAt) await fillNumber(page, 'breakpoint-at', opts.pauseAt.at);
   await expect(page.getByTestId('config-errors')).toHaveCount(0);
   const before = new Set(await listedJobIds(page));
   await page.getByTestId('train-button').click();
@@ -98,7 +115,12 @@ export async function waitUntilTraining(page: Page, minSteps = 1, timeout = BACK
     .toBeGreaterThanOrEqual(minSteps);
 }
 
-/** Waits for the selected job to reach `state`, failing early with the job's error if it fails. */
+const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
+
+/**
+ * Waits for the selected job to reach `state`. Fails at once, naming what happened, if the job
+ * ends in another state (it failed, or completed while a pause was expected).
+ */
 export async function waitForState(page: Page, state: string, timeout: number): Promise<void> {
   const view = jobView(page);
   await expect
@@ -109,9 +131,20 @@ export async function waitForState(page: Page, state: string, timeout: number): 
           const error = await view.getByTestId('job-error').textContent().catch(() => null);
           throw new Error(`The job failed: ${error ?? '(no error shown)'}`);
         }
+        if (current !== null && current !== state && TERMINAL.has(current))
+          throw new Error(`The job ended "${current}" at step ${await view.getAttribute('data-step')}, not "${state}".`);
         return current;
       },
       { message: `the job reaches "${state}"`, timeout, intervals: [100, 250, 500] },
     )
     .toBe(state);
+}
+
+/** Sets the selected job's breakpoint from the job view and waits until the job shows it. */
+export async function setJobBreakpoint(page: Page, kind: 'step' | 'epoch', at: number): Promise<void> {
+  const view = jobView(page);
+  await view.getByTestId('job-breakpoint-kind').selectOption(kind);
+  await fillNumber(page, 'job-breakpoint-at', at);
+  await view.getByTestId('job-breakpoint-set').click();
+  await expect(view.getByTestId('job-breakpoint')).toHaveAttribute('data-breakpoint', `${kind}:${at}`);
 }

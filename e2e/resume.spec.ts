@@ -1,16 +1,10 @@
 // A reload kills the worker mid-training; the job must come back as interrupted and resume from
-// its newest checkpoint, not from step 0.
+// its newest checkpoint, not from step 0. The run is made to stop where the test needs it (a
+// breakpoint), or cannot end while the test acts (ENDLESS_XOR), so nothing here depends on how
+// fast the machine trains.
 import { expect, test } from '@playwright/test';
 import {
-  jobRow,
-  jobView,
-  numAttr,
-  openApp,
-  selectJob,
-  setCheckpointIntervalSec,
-  startTraining,
-  waitForState,
-  waitUntilTraining,
+  ENDLESS_XOR, jobRow, jobView, numAttr, openApp, selectJob, setCheckpointIntervalSec, startTraining, waitForState,
 } from './helpers';
 
 interface ViewSnapshot {
@@ -19,25 +13,37 @@ interface ViewSnapshot {
   resumedFrom: string | null;
 }
 
-test('a reload mid-training shows the job as interrupted and Resume continues from the checkpoint step, then completes', async ({
-  page,
-}) => {
-  test.setTimeout(180_000);
+/** XOR: 192 training rows in batches of 32 is 6 steps an epoch. */
+const EPOCHS = 60;
+const BREAKPOINT_STEP = 60;
+
+test('a reload mid-training shows the job as interrupted and Resume continues from the checkpoint step', async ({ page }) => {
+  test.setTimeout(120_000);
   await openApp(page, { backend: 'wasm' });
   await setCheckpointIntervalSec(page, 1);
-  const jobId = await startTraining(page, { dataset: 'sample:xor', epochs: 400 });
-  await waitUntilTraining(page);
+  const jobId = await startTraining(page, { ...ENDLESS_XOR, pauseAt: { kind: 'step', at: BREAKPOINT_STEP } });
   const view = jobView(page);
-  await expect.poll(() => numAttr(view, 'data-checkpoint-step'), { timeout: 30_000 }).toBeGreaterThan(0);
+
+  // The breakpoint stops the run at exactly this step, with a checkpoint there.
+  await waitForState(page, 'paused', 60_000);
+  await expect(view).toHaveAttribute('data-step', String(BREAKPOINT_STEP));
+  await expect(view).toHaveAttribute('data-checkpoint-step', String(BREAKPOINT_STEP));
+  await expect(view.getByTestId('job-notice')).toContainText(`step ${BREAKPOINT_STEP}`);
+
+  // Resumed, it trains on past the breakpoint and cannot end before the reload.
+  await view.getByTestId('resume-button').click();
+  await expect.poll(() => numAttr(view, 'data-step'), { message: 'steps past the breakpoint' }).toBeGreaterThan(BREAKPOINT_STEP);
+  await expect(view).toHaveAttribute('data-state', 'running');
 
   await page.reload();
   await selectJob(page, jobId);
   await expect(jobRow(page, jobId)).toHaveAttribute('data-state', 'interrupted');
   await expect(view).toHaveAttribute('data-state', 'interrupted');
+  await expect(view.getByTestId('job-notice')).toContainText('Interrupted');
   const resume = view.getByTestId('resume-button');
   await expect(resume).toBeVisible();
   const checkpointStep = await numAttr(view, 'data-checkpoint-step');
-  expect(checkpointStep, 'the interrupted job shows its checkpoint step').toBeGreaterThan(0);
+  expect(checkpointStep, 'the interrupted job shows its checkpoint step').toBeGreaterThanOrEqual(BREAKPOINT_STEP);
 
   // Record every value the job view shows from here on, so "the first step after resuming" is
   // the first one the DOM displayed, not the first one a poll happened to catch.
@@ -67,8 +73,8 @@ test('a reload mid-training shows the job as interrupted and Resume continues fr
   await resume.click();
 
   await expect(view).toHaveAttribute('data-resumed-from-step', String(checkpointStep), { timeout: 60_000 });
-  await expect(view).toHaveAttribute('data-state', 'running', { timeout: 60_000 });
-  await waitForState(page, 'completed', 120_000);
+  await expect.poll(() => numAttr(view, 'data-step'), { message: 'steps past the checkpoint' }).toBeGreaterThan(checkpointStep);
+  await expect(view).toHaveAttribute('data-state', 'running');
 
   const log = await page.evaluate(() => (window as unknown as { __viewLog: ViewSnapshot[] }).__viewLog);
   const firstRunning = log.find((s) => s.state === 'running' && s.step !== null && s.step !== '');
@@ -76,4 +82,38 @@ test('a reload mid-training shows the job as interrupted and Resume continues fr
   console.log(`checkpoint step ${checkpointStep}; first step shown after resuming ${firstRunning!.step}`);
   expect(Number(firstRunning!.step)).toBeGreaterThanOrEqual(checkpointStep);
   await expect(view).toHaveAttribute('data-resumed-from-step', String(checkpointStep));
+  await view.getByTestId('cancel-button').click();
+  await waitForState(page, 'cancelled', 10_000);
+});
+
+test('a breakpoint set on a paused job survives a reload and pauses the resumed run at exactly that step', async ({ page }) => {
+  test.setTimeout(120_000);
+  await openApp(page, { backend: 'cpu' });
+  const jobId = await startTraining(page, { dataset: 'sample:xor', epochs: EPOCHS, pauseAt: { kind: 'epoch', at: 5 } });
+  const view = jobView(page);
+  await waitForState(page, 'paused', 60_000);
+  await expect(view).toHaveAttribute('data-step', String(5 * 6));
+  await expect(view.getByTestId('job-breakpoint')).toHaveAttribute('data-breakpoint', '');
+
+  await view.getByTestId('job-breakpoint-kind').selectOption('step');
+  await view.getByTestId('job-breakpoint-at').fill('100');
+  await view.getByTestId('job-breakpoint-set').click();
+  await expect(view.getByTestId('job-breakpoint')).toHaveAttribute('data-breakpoint', 'step:100');
+
+  await page.reload();
+  await selectJob(page, jobId);
+  await expect(view).toHaveAttribute('data-state', 'paused');
+  await expect(view.getByTestId('job-breakpoint')).toHaveAttribute('data-breakpoint', 'step:100');
+  await view.getByTestId('resume-button').click();
+  await expect(view).toHaveAttribute('data-resumed-from-step', '30', { timeout: 60_000 });
+  await waitForState(page, 'paused', 60_000);
+  await expect(view).toHaveAttribute('data-step', '100');
+  await expect(view).toHaveAttribute('data-checkpoint-step', '100');
+
+  // A breakpoint the run has passed is refused in words, and nothing changes.
+  await view.getByTestId('job-breakpoint-kind').selectOption('step');
+  await view.getByTestId('job-breakpoint-at').fill('50');
+  await view.getByTestId('job-breakpoint-set').click();
+  await expect(page.getByRole('alert').filter({ hasText: 'step 100' })).toBeVisible();
+  await expect(view.getByTestId('job-breakpoint')).toHaveAttribute('data-breakpoint', '');
 });

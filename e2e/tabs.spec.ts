@@ -1,7 +1,7 @@
 // One trainer per browser: a job submitted in a second tab waits in the queue until the first
 // tab's job is done, and both tabs show both jobs.
 import { expect, test, type Page } from '@playwright/test';
-import { jobRow, jobView, listedJobIds, openApp, selectJob, startTraining, waitUntilTraining } from './helpers';
+import { ENDLESS_XOR, jobRow, jobView, listedJobIds, openApp, selectJob, startTraining, waitUntilTraining } from './helpers';
 
 interface RunningLog {
   /** Batches of DOM changes to the job list (rows added or removed, a row's state changed). */
@@ -50,7 +50,8 @@ test('a second tab cannot start a second concurrent training', async ({ context 
   await openApp(tabA, { backend: 'wasm' });
   await openApp(tabB, { backend: 'wasm' });
 
-  const jobA = await startTraining(tabA, { dataset: 'sample:xor', epochs: 400 });
+  // A trains until the test cancels it, however fast the machine.
+  const jobA = await startTraining(tabA, ENDLESS_XOR);
   await waitUntilTraining(tabA);
   const jobB = await startTraining(tabB, { dataset: 'sample:xor' });
 

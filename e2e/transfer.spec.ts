@@ -5,9 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import * as tf from '@tensorflow/tfjs';
-import {
-  jobView, numAttr, openApp, setCheckpointIntervalSec, startTraining, waitForState, waitUntilTraining,
-} from './helpers';
+import { jobView, numAttr, openApp, startTraining, waitForState } from './helpers';
 import { byName, exportFiles, importThroughInput, tempDir, type SavedFile } from './fixtures/transfer';
 
 /** Rows typed into the predict box: the XOR corners, the centre and a point outside the square. */
@@ -89,8 +87,9 @@ test('export a model, load it in Node with tf.loadLayersModel from the exported 
   await expect(jobView(page).getByTestId('export-error')).toHaveCount(0);
 });
 
-/** XOR for this many epochs: long enough to pause mid-run, short enough for cpu. */
+/** XOR for this many epochs (6 steps each) on cpu, paused by a breakpoint at PAUSE_STEP. */
 const PACKAGE_EPOCHS = 120;
+const PAUSE_STEP = 301;
 
 async function freshPage(browser: Browser): Promise<Page> {
   const context = await browser.newContext({ acceptDownloads: true });
@@ -104,19 +103,15 @@ async function exportWeights(page: Page, label: string): Promise<SavedFile> {
 }
 
 test('a package exported from one browser context and imported into a fresh one resumes and ends with the same weights as an uninterrupted run', async ({ browser }) => {
-  test.setTimeout(420_000);
+  test.setTimeout(240_000);
 
-  // A: train, pause mid-run, export the package with its dataset.
+  // A: train until the breakpoint pauses it mid-epoch, then export the package with its dataset.
   const a = await freshPage(browser);
-  await setCheckpointIntervalSec(a, 1);
-  await startTraining(a, { dataset: 'sample:xor', epochs: PACKAGE_EPOCHS });
-  await waitUntilTraining(a, 30);
-  await expect.poll(() => numAttr(jobView(a), 'data-checkpoint-step'), { timeout: 30_000 }).toBeGreaterThan(0);
-  await jobView(a).getByTestId('pause-button').click();
-  await waitForState(a, 'paused', 30_000);
+  await startTraining(a, { dataset: 'sample:xor', epochs: PACKAGE_EPOCHS, pauseAt: { kind: 'step', at: PAUSE_STEP } });
+  await waitForState(a, 'paused', 120_000);
   const pausedAt = await numAttr(jobView(a), 'data-checkpoint-step');
   const total = 6 * PACKAGE_EPOCHS;
-  expect(pausedAt, 'paused mid-run').toBeLessThan(total);
+  expect(pausedAt, 'paused by the breakpoint, exactly there').toBe(PAUSE_STEP);
   await expect(jobView(a).getByTestId('export-include-dataset')).toBeChecked();
   const pkg = byName(await exportFiles(a, 'export-package', 1, tempDir('package')), /\.lathe$/);
   await a.context().close();

@@ -86,6 +86,37 @@ export interface JobProgress {
   backend: string | null;
 }
 
+/**
+ * A debugger-style breakpoint: the step loop pauses right after this step (writing a checkpoint
+ * there), as if the user had pressed Pause at exactly that moment. `epoch` means "after epoch N
+ * completes". It is consumed when it fires, so Resume carries on. It never changes the run's
+ * trajectory, so it is not part of the config hash and can change at any time.
+ */
+export interface Breakpoint {
+  kind: 'step' | 'epoch';
+  /** 1-based: step N is the N-th optimizer step; epoch N is the end of the N-th epoch. */
+  at: number;
+}
+
+/** The global step after which `bp` pauses a run with `stepsPerEpoch` steps per epoch. */
+export function breakpointStep(bp: Breakpoint, stepsPerEpoch: number): number {
+  return bp.kind === 'step' ? bp.at : bp.at * stepsPerEpoch;
+}
+
+export function describeBreakpoint(bp: Breakpoint): string {
+  return bp.kind === 'step' ? `step ${bp.at}` : `the end of epoch ${bp.at}`;
+}
+
+/** Problems with a breakpoint for a job of `epochs` epochs; empty means valid. */
+export function validateBreakpoint(bp: Breakpoint | null, epochs: number): string[] {
+  if (bp === null) return [];
+  if (bp.kind !== 'step' && bp.kind !== 'epoch') return [`Unknown breakpoint kind "${String(bp.kind)}".`];
+  if (!Number.isInteger(bp.at) || bp.at < 1) return [`Pause at ${bp.kind}: enter a whole number from 1.`];
+  if (bp.kind === 'epoch' && bp.at >= epochs)
+    return [`Pause at epoch: ${bp.at} is not before the last epoch (${epochs}); the job would simply complete.`];
+  return [];
+}
+
 export interface JobRecord {
   id: string;
   name: string;
@@ -114,6 +145,8 @@ export interface JobRecord {
   resumedFromStep: number | null;
   /** How many times a crashed worker was respawned for this job. */
   crashCount: number;
+  /** Where the step loop will pause by itself; absent on records written before breakpoints existed. */
+  breakpoint?: Breakpoint | null;
 }
 
 /** Apply a transition, enforcing the state machine and the timestamps that go with it. */

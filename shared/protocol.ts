@@ -2,7 +2,7 @@
 // The worker implements `TrainerApi`; the page's TrainerClient is its only caller.
 import type { TrainConfig } from './config';
 import type { DatasetInput } from './dataset';
-import type { JobProgress, JobRecord, JobState, MetricPoint } from './jobs';
+import type { Breakpoint, JobProgress, JobRecord, JobState, MetricPoint } from './jobs';
 import type {
   ExportedFile, FineTuneRequest, ImportOptions, ImportResult, InputFile, ModelExport, Prediction,
 } from './package-format';
@@ -68,6 +68,8 @@ export interface SubmitRequest {
   name: string;
   config: TrainConfig;
   dataset: DatasetInput;
+  /** Pause by itself at this point (see `Breakpoint`); none by default. */
+  breakpoint?: Breakpoint | null;
 }
 
 /** Progress as sent on the wire: at most 10 a second per job. */
@@ -111,6 +113,11 @@ export interface TrainerApi {
   resume(jobId: string): Promise<JobRecord | null>;
   /** Stops within one step; the job becomes cancelled; its last checkpoint stays. */
   cancel(jobId: string): Promise<JobRecord>;
+  /**
+   * Sets or clears where a job pauses by itself. A running job takes it from its next step on;
+   * one the run has already passed is refused with the current step named.
+   */
+  setBreakpoint(jobId: string, breakpoint: Breakpoint | null): Promise<JobRecord>;
   /** Which job this worker holds in memory (running or paused), if any. */
   activeJob(): Promise<{ jobId: string; state: JobState } | null>;
   memory(): Promise<TensorMemory>;
@@ -141,7 +148,8 @@ export type TabMessage =
   | { type: 'progress'; progress: ProgressEvent; points: MetricPoint[] }
   | { type: 'backend'; info: BackendInfo }
   | { type: 'queue-changed' }
-  | { type: 'command'; command: 'pause' | 'resume' | 'cancel'; jobId: string };
+  | { type: 'command'; command: 'pause' | 'resume' | 'cancel'; jobId: string }
+  | { type: 'set-breakpoint'; jobId: string; breakpoint: Breakpoint | null };
 
 export const TAB_CHANNEL_NAME = 'lathe-jobs';
 export const TRAINER_LOCK_NAME = 'lathe-trainer';

@@ -29,7 +29,8 @@ export const MAX_HISTORY_POINTS = 4000;
  * intervals ahead of the GPU, so pause and cancel stay prompt and memory stays bounded. */
 const MAX_READS_IN_FLIGHT = 2;
 
-export type RunOutcome = 'completed' | 'paused' | 'cancelled';
+/** `breakpoint`: paused by itself at `breakpointStep`, exactly as if Pause had been pressed there. */
+export type RunOutcome = 'completed' | 'paused' | 'cancelled' | 'breakpoint';
 export type CheckpointReason = 'interval' | 'epoch';
 
 /** Progress as the loop knows it; the owner adds the backend. */
@@ -73,6 +74,8 @@ export class TrainingSession {
   history: MetricPoint[];
   checkpointIntervalMs: number;
   historyEverySteps: number;
+  /** The loop pauses right after this global step (a breakpoint), or never when null. */
+  breakpointStep: number | null = null;
   #hooks: SessionHooks;
   #now: () => number;
   #vars: tf.Variable[];
@@ -82,7 +85,7 @@ export class TrainingSession {
   #accLoss: tf.Scalar;
   #accMetric: tf.Scalar;
   #accSeen: number;
-  #stop: 'pause' | 'cancel' | null = null;
+  #stop: 'pause' | 'cancel' | 'breakpoint' | null = null;
   #stage: Stage = 'preprocessing';
   #lastLoss: number | null = null;
   #lastMetrics: Record<string, number> = {};
@@ -145,6 +148,15 @@ export class TrainingSession {
     if (this.#stop !== 'cancel') this.#stop = kind;
   }
 
+  #stopRequest(): 'pause' | 'cancel' | 'breakpoint' | null {
+    return this.#stop;
+  }
+
+  /** Total optimizer steps of the run. */
+  get totalSteps(): number {
+    return this.config.epochs * this.stepsPerEpoch;
+  }
+
   async run(): Promise<RunOutcome> {
     if (this.#disposed) throw new Error('This training session was already disposed.');
     this.#stop = null;
@@ -173,11 +185,19 @@ export class TrainingSession {
       } else if (this.#now() - this.#lastCheckpointAt >= this.checkpointIntervalMs) {
         await this.#checkpoint('interval');
       }
+      if (this.cursor.globalStep === this.breakpointStep && !this.finished) {
+        // Checked before the yield, so no pause or cancel message can slip in between: the run
+        // stops at exactly this step whatever the machine's speed.
+        this.breakpointStep = null;
+        this.#stop ??= 'breakpoint';
+      }
       await this.#maybeProgress();
       await yieldToEventLoop();
-      if (this.#stop) {
+      // Read through a method: a pause or cancel message may have set it during the awaits above.
+      const stop = this.#stopRequest();
+      if (stop) {
         await this.#drainReads();
-        return this.#stop === 'pause' ? 'paused' : 'cancelled';
+        return stop === 'pause' ? 'paused' : stop === 'cancel' ? 'cancelled' : 'breakpoint';
       }
     }
     await this.#drainReads();

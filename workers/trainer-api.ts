@@ -4,14 +4,16 @@
 import { hashConfig, validateConfig } from '../shared/config';
 import { fingerprintDataset, validateDataset, type Dataset } from '../shared/dataset';
 import * as db from '../shared/db';
-import { emptyProgress, toJobError, transition, type JobRecord } from '../shared/jobs';
+import {
+  breakpointStep, describeBreakpoint, emptyProgress, toJobError, transition, validateBreakpoint, type Breakpoint, type JobRecord,
+} from '../shared/jobs';
 import type {
   BackendInfo, BackendName, SubmitRequest, TensorMemory, TrainerApi, WorkerEvent, WorkerEventListener, WorkerSettings,
 } from '../shared/protocol';
 import { DEFAULT_SETTINGS } from '../shared/settings';
 import { loadSession, JobProblem } from './session-loader';
 import { encodeCheckpoint } from './checkpoint-codec';
-import type { TrainingSession } from './session';
+import type { RunOutcome, TrainingSession } from './session';
 import { createTransferApi } from './export';
 import { sizeClass, type ProbeSpec } from './backend-probe';
 import { DEFAULT_CONFIG } from '../shared/config';
@@ -128,11 +130,18 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
   const storageFullNotice =
     'Paused: storage is full, so the latest checkpoint could not be saved. The previous checkpoint is intact. Free some space (or delete old jobs), then resume.';
 
-  async function finishRun(a: Active, outcome: 'completed' | 'paused' | 'cancelled' | { error: unknown }): Promise<void> {
-    if (outcome === 'paused') {
+  async function finishRun(a: Active, outcome: RunOutcome | { error: unknown }): Promise<void> {
+    // A breakpoint is consumed when it fires (or when a pause lands on the same step).
+    if (a.session.breakpointStep === null) a.job = { ...a.job, breakpoint: null };
+    if (outcome === 'paused' || outcome === 'breakpoint') {
       a.baseDurationMs = elapsed(a);
       a.state = 'paused';
-      const notice = a.storageFull ? storageFullNotice : null;
+      const step = a.session.cursor.globalStep;
+      const notice = a.storageFull
+        ? storageFullNotice
+        : outcome === 'breakpoint'
+          ? `Paused at step ${step} by the breakpoint. Resume continues from here.`
+          : null;
       const paused = transition(snapshotJob(a), 'paused', now(), { notice });
       if (a.storageFull) a.job = await save(paused).catch(() => paused);
       else await persistCheckpoint(a, paused).catch(async (err: unknown) => {
@@ -208,8 +217,8 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       }
     },
 
-    async submit({ name, config, dataset }: SubmitRequest) {
-      const problems = [...validateConfig(config), ...validateDataset(dataset)];
+    async submit({ name, config, dataset, breakpoint = null }: SubmitRequest) {
+      const problems = [...validateConfig(config), ...validateBreakpoint(breakpoint, config.epochs), ...validateDataset(dataset)];
       if (problems.length > 0) throw new Error(problems.join(' '));
       const fingerprint = await fingerprintDataset(dataset);
       // Content-addressed, so a job's dataset can never be replaced under it.
@@ -219,7 +228,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
         id: crypto.randomUUID(), name, state: 'queued', datasetId: stored.id, config, configHash: await hashConfig(config),
         createdAt: t, queuedAt: t, startedAt: null, finishedAt: null, durationMs: 0, error: null, notice: null,
         progress: emptyProgress(config.epochs), history: [], backend: null, backendReason: null,
-        checkpointStep: null, resumedFromStep: null, crashCount: 0,
+        checkpointStep: null, resumedFromStep: null, crashCount: 0, breakpoint,
       };
       await db.putDatasetAndJob(await database(), stored, job);
       emit({ type: 'job', job });
@@ -251,8 +260,12 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       job = await save({ ...job, progress: { ...job.progress, stage: 'preprocessing', backend: info.backend } });
       try {
         const loaded = await loadSession(database_, job, settings, dataset);
+        const armed = armBreakpoint(loaded.session, job.breakpoint ?? null);
         const a: Active = {
-          job: { ...job, resumedFromStep: loaded.checkpoint?.cursor.globalStep ?? null, checkpointStep: loaded.checkpoint?.cursor.globalStep ?? null, notice: loaded.notice },
+          job: {
+            ...job, resumedFromStep: loaded.checkpoint?.cursor.globalStep ?? null, checkpointStep: loaded.checkpoint?.cursor.globalStep ?? null,
+            notice: [loaded.notice, armed.notice].filter(Boolean).join(' ') || null, breakpoint: armed.breakpoint,
+          },
           session: loaded.session, state: 'running', datasetFingerprint: loaded.datasetFingerprint,
           seq: loaded.checkpoint?.seq ?? 0, segmentStart: now(), baseDurationMs: job.durationMs, loop: null, storageFull: false,
         };
@@ -311,6 +324,33 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       });
     },
 
+    async setBreakpoint(jobId, bp) {
+      const problems = validateBreakpoint(bp, Number.POSITIVE_INFINITY);
+      if (problems.length > 0) throw new Error(problems.join(' '));
+      const a = active;
+      if (a && a.job.id === jobId && a.state !== 'ended') {
+        if (bp && bp.kind === 'epoch' && bp.at >= a.job.config.epochs) throw new Error(validateBreakpoint(bp, a.job.config.epochs).join(' '));
+        const target = bp ? breakpointStep(bp, a.session.stepsPerEpoch) : null;
+        if (target !== null && target <= a.session.cursor.globalStep)
+          throw new Error(`The job is already at step ${a.session.cursor.globalStep}, past ${where(bp!, target)}.`);
+        if (target !== null && target >= a.session.totalSteps)
+          throw new Error(`A breakpoint at ${where(bp!, target)} is at or past the last step (${a.session.totalSteps}); the job simply completes there.`);
+        a.session.breakpointStep = target;
+        a.job = await save({ ...(a.state === 'running' ? snapshotJob(a) : a.job), breakpoint: bp });
+        return a.job;
+      }
+      const job = await db.updateJob(await database(), jobId, (j) => {
+        if (j.state === 'completed') throw new Error(`“${j.name}” is completed, so a breakpoint would never fire.`);
+        const more = validateBreakpoint(bp, j.config.epochs);
+        if (more.length > 0) throw new Error(more.join(' '));
+        if (bp && bp.kind === 'step' && j.checkpointStep !== null && bp.at <= j.checkpointStep)
+          throw new Error(`The job resumes from step ${j.checkpointStep}, past step ${bp.at}.`);
+        return { ...j, breakpoint: bp };
+      });
+      emit({ type: 'job', job });
+      return job;
+    },
+
     async activeJob() {
       return active && active.state !== 'ended' ? { jobId: active.job.id, state: active.state } : null;
     },
@@ -328,4 +368,25 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
     ...createTransferApi({ database, now, ensureBackend, onJob: (job) => emit({ type: 'job', job }) }),
   };
   return api;
+}
+
+/**
+ * Sets the session's breakpoint step from the job's breakpoint. One that a resumed run has
+ * already passed, or that lies at or past the last step, is dropped with a notice saying why.
+ */
+function armBreakpoint(session: TrainingSession, bp: Breakpoint | null): { breakpoint: Breakpoint | null; notice: string | null } {
+  session.breakpointStep = null;
+  if (!bp) return { breakpoint: null, notice: null };
+  const target = breakpointStep(bp, session.stepsPerEpoch);
+  if (target <= session.cursor.globalStep)
+    return { breakpoint: null, notice: `The breakpoint at ${where(bp, target)} was already passed, so it was removed.` };
+  if (target >= session.totalSteps)
+    return { breakpoint: null, notice: `The breakpoint at ${where(bp, target)} is at or past the last step (${session.totalSteps}), so the job runs to the end.` };
+  session.breakpointStep = target;
+  return { breakpoint: bp, notice: null };
+}
+
+/** "step 40", or "the end of epoch 5 (step 30)". */
+function where(bp: Breakpoint, target: number): string {
+  return bp.kind === 'step' ? describeBreakpoint(bp) : `${describeBreakpoint(bp)} (step ${target})`;
 }

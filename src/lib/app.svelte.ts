@@ -1,7 +1,7 @@
 // Lathe: wires the page together (IndexedDB, settings, jobs store, trainer client, tab channel,
 // leadership, scheduler) and gives components the few actions they may call.
 import { openLatheDb, type LatheDb } from '../../shared/db';
-import type { JobRecord } from '../../shared/jobs';
+import type { Breakpoint, JobRecord } from '../../shared/jobs';
 import type { TabMessage, WorkerEvent } from '../../shared/protocol';
 import { JobsStore } from './jobs.svelte';
 import { Leadership } from './leadership';
@@ -136,6 +136,7 @@ export class Lathe {
         name: form.jobName(),
         config: $state.snapshot(form.config),
         dataset: cloneDataset(form.dataset),
+        breakpoint: $state.snapshot(form.breakpoint),
       });
       this.#queued(job);
       return job;
@@ -158,6 +159,22 @@ export class Lathe {
       await this.#scheduler?.command(command, jobId);
     } catch (error) {
       this.report(error, `Could not ${command} the job`);
+    }
+  }
+
+  /** Sets or clears where a job pauses by itself: here if this tab trains, else via the tab that does. */
+  async setBreakpoint(jobId: string, breakpoint: Breakpoint | null): Promise<boolean> {
+    this.alert = null;
+    if (!this.isLeader) {
+      this.#channel.post({ type: 'set-breakpoint', jobId, breakpoint });
+      return true;
+    }
+    try {
+      await this.#scheduler?.setBreakpoint(jobId, breakpoint);
+      return true;
+    } catch (error) {
+      this.report(error, 'Could not set the breakpoint');
+      return false;
     }
   }
 
@@ -208,6 +225,10 @@ export class Lathe {
     if (message.type === 'job') scheduler.jobChanged(message.job);
     else if (message.type === 'queue-changed')
       void scheduler.pump().catch((e: unknown) => this.report(e, 'Could not check the queue'));
+    else if (message.type === 'set-breakpoint')
+      void scheduler
+        .setBreakpoint(message.jobId, message.breakpoint)
+        .catch((e: unknown) => this.report(e, 'Another tab asked to set a breakpoint, which failed'));
     else if (message.type === 'command')
       void scheduler
         .command(message.command, message.jobId)

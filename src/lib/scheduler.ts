@@ -1,7 +1,7 @@
 // The leader tab's job scheduler: adopts jobs orphaned by a dead tab, starts queued jobs one at a
 // time (FIFO), carries out pause/resume/cancel, and restarts a job after its worker crashed.
 import { getJob, jobsInState, oldestQueuedJob, updateJob, type LatheDb } from '../../shared/db';
-import { transition, type JobRecord, type JobState } from '../../shared/jobs';
+import { transition, type Breakpoint, type JobRecord, type JobState } from '../../shared/jobs';
 
 /** The slice of TrainerClient the scheduler drives; tests hand in a fake. */
 export interface SchedulerClient {
@@ -9,6 +9,7 @@ export interface SchedulerClient {
   pause(jobId: string): Promise<JobRecord>;
   resume(jobId: string): Promise<JobRecord | null>;
   cancel(jobId: string): Promise<JobRecord>;
+  setBreakpoint(jobId: string, breakpoint: Breakpoint | null): Promise<JobRecord>;
   activeJob(): Promise<{ jobId: string; state: JobState } | null>;
 }
 
@@ -86,6 +87,13 @@ export class Scheduler {
       else if (command === 'resume') await this.#resume(jobId);
       else await this.#cancel(jobId);
     }).finally(() => this.#requestPump());
+  }
+
+  /** Sets or clears a job's breakpoint; the worker decides (it knows a running job's step). */
+  setBreakpoint(jobId: string, breakpoint: Breakpoint | null): Promise<void> {
+    return this.#serial(async () => {
+      this.#publishSettled(await this.#deps.client.setBreakpoint(jobId, breakpoint));
+    });
   }
 
   /** The worker died; `jobId` is the job it was running, if known. The next call spawns a new worker. */

@@ -1,6 +1,7 @@
 // The setup form's state: the chosen sample, its loaded dataset, and the training config the
 // user is editing. It survives failed submits, so nothing typed is lost.
 import { validateConfig, type HiddenLayer, type TrainConfig } from '../../shared/config';
+import { validateBreakpoint, type Breakpoint } from '../../shared/jobs';
 import type { DatasetInput } from '../../shared/dataset';
 import { defaultJobName } from './job-records';
 import { describeDataset, loadSample, sampleInfo, SAMPLES, type SampleId } from './samples';
@@ -18,8 +19,17 @@ export class SetupForm {
   dataset: DatasetInput | null = $state.raw(null);
   loadError: string | null = $state(null);
   submitting = $state(false);
+  /** "Pause at": none, or a step or epoch number (a breakpoint for the new job). */
+  breakpointKind: 'none' | Breakpoint['kind'] = $state('none');
+  breakpointAt = $state(1);
 
-  readonly problems: string[] = $derived(validateConfig(this.config));
+  readonly breakpoint: Breakpoint | null = $derived(
+    this.breakpointKind === 'none' ? null : { kind: this.breakpointKind, at: this.breakpointAt },
+  );
+  readonly problems: string[] = $derived([
+    ...validateConfig(this.config),
+    ...validateBreakpoint(this.breakpoint, this.config.epochs),
+  ]);
   readonly summary: string = $derived(
     this.loadError ?? (this.dataset ? describeDataset(this.dataset) : 'Loading the dataset…'),
   );

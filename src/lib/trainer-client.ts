@@ -2,7 +2,7 @@
 // first use, races every call against a timeout and the worker's death, and reports deaths.
 import * as Comlink from 'comlink';
 import { transferablesOf } from '../../shared/dataset';
-import type { JobRecord, JobState } from '../../shared/jobs';
+import type { Breakpoint, JobRecord, JobState } from '../../shared/jobs';
 import type {
   ExportedFile, FineTuneRequest, ImportOptions, ImportResult, InputFile, ModelExport, Prediction,
 } from '../../shared/package-format';
@@ -140,6 +140,10 @@ export class TrainerClient {
     const job = await this.#call('cancel', (api) => api.cancel(jobId));
     this.#noteState(job.id, job.state);
     return job;
+  }
+
+  setBreakpoint(jobId: string, breakpoint: Breakpoint | null): Promise<JobRecord> {
+    return this.#call('setBreakpoint', (api) => api.setBreakpoint(jobId, breakpoint));
   }
 
   activeJob(): Promise<{ jobId: string; state: JobState } | null> {

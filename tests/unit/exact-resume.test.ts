@@ -6,7 +6,7 @@ import { transition, type JobRecord } from '../../shared/jobs';
 import { finalWeights, freshDbName, makeHarness, runUninterrupted, TEST_CONFIG, xor, expectBitIdentical } from './harness';
 import type { TrainConfig } from '../../shared/config';
 
-/** 4 epochs of ceil(48/16)=3 steps: 12 steps in all. A random step strictly inside the run. */
+/** A random step from 1 to total - 2 (the runs below have 24 steps; the first 12 are enough). */
 function randomStep(total: number): number {
   return 1 + Math.floor(Math.random() * (total - 2));
 }

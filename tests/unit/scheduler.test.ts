@@ -2,7 +2,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG } from '../../shared/config';
 import { getJob, openLatheDb, putJob, updateJob, type LatheDb } from '../../shared/db';
-import { emptyProgress, transition, type JobRecord, type JobState } from '../../shared/jobs';
+import { emptyProgress, transition, type Breakpoint, type JobRecord, type JobState } from '../../shared/jobs';
 import { Scheduler, type SchedulerClient } from '../../src/lib/scheduler';
 
 let dbCounter = 0;
@@ -59,6 +59,10 @@ class FakeWorker implements SchedulerClient {
     this.calls.push(`cancel ${jobId}`);
     this.active = null;
     return updateJob(this.db, jobId, (j) => transition(j, 'cancelled', 4));
+  }
+  async setBreakpoint(jobId: string, breakpoint: Breakpoint | null): Promise<JobRecord> {
+    this.calls.push(`breakpoint ${jobId}`);
+    return updateJob(this.db, jobId, (j) => ({ ...j, breakpoint }));
   }
   activeJob(): Promise<{ jobId: string; state: JobState } | null> {
     return Promise.resolve(this.active);

@@ -57,6 +57,7 @@ function fakeApi(overrides: Partial<TrainerApi> = {}): TrainerApi & { settings: 
     pause: never,
     resume: () => Promise.resolve(null),
     cancel: never,
+    setBreakpoint: never,
     activeJob: () => Promise.resolve(null),
     memory: () => Promise.resolve({ numTensors: 0, numBytes: 0 }),
     ping: () => Promise.resolve(1),
