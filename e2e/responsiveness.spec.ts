@@ -17,7 +17,8 @@ interface TaskTime {
 
 /**
  * Runs `during` while Chromium traces the page's main-thread tasks, and returns each task's wall
- * and CPU time. Not asserted: it tells a slow main thread from a machine too busy to schedule it.
+ * and CPU time. CPU (thread) time is what the page's own work costs; wall time also counts the
+ * time a busy machine kept the thread waiting for a core.
  */
 async function traceMainThread<T>(browser: Browser, page: Page, during: () => Promise<T>): Promise<[T, TaskTime[]]> {
   await browser.startTracing(page, { categories: ['toplevel', '__metadata'] });
@@ -45,7 +46,10 @@ async function traceMainThread<T>(browser: Browser, page: Page, during: () => Pr
   return [result, tasks];
 }
 
-test('the main thread has no long task over 50 ms during 10 s of training', async ({ page, browser }) => {
+/** A main-thread task may use at most this much CPU while a job trains, in ms (a "long task"). */
+const LONG_TASK_MS = 50;
+
+test('the main thread does no task over 50 ms of work during 10 s of training', async ({ page, browser }) => {
   await page.addInitScript(() => {
     const w = window as unknown as { __longTasks: LongTask[]; __longTaskSupported: boolean };
     w.__longTasks = [];
@@ -93,15 +97,20 @@ test('the main thread has no long task over 50 ms during 10 s of training', asyn
   const cpuMs = tasks.reduce((sum, t) => sum + t.cpuMs, 0);
   const maxCpuMs = Math.max(0, ...tasks.map((t) => t.cpuMs));
   const slow = tasks
-    .filter((t) => t.wallMs > 50)
+    .filter((t) => t.wallMs > LONG_TASK_MS)
     .map((t) => `${t.wallMs.toFixed(0)} ms wall / ${t.cpuMs.toFixed(0)} ms CPU`);
   console.log(
     `main thread during the watch: ${tasks.length} tasks, ${cpuMs.toFixed(0)} ms CPU in all, ` +
-      `at most ${maxCpuMs.toFixed(0)} ms CPU in one; over 50 ms wall: ${slow.join(', ') || 'none'}`,
+      `at most ${maxCpuMs.toFixed(0)} ms CPU in one; over ${LONG_TASK_MS} ms wall: ${slow.join(', ') || 'none'}; ` +
+      `Long Tasks API entries: ${during.map((t) => Math.round(t.duration)).join(', ') || 'none'}`,
   );
+  expect(tasks.length, 'the trace saw the main thread run tasks').toBeGreaterThan(0);
+  // Asserted on CPU time: on a loaded machine (npm test must pass there too) a 3 ms task can wait
+  // 300 ms for a core, which the Long Tasks API reports as long though the page did no work. A
+  // task that really works for over 50 ms has over 50 ms of CPU time, loaded machine or not.
   expect(
-    during.map((t) => Math.round(t.duration)),
-    'durations (ms) of main-thread tasks over 50 ms while training',
+    tasks.filter((t) => t.cpuMs > LONG_TASK_MS).map((t) => Math.round(t.cpuMs)),
+    `CPU times (ms) of main-thread tasks over ${LONG_TASK_MS} ms while training`,
   ).toEqual([]);
   await view.getByTestId('cancel-button').click();
   await expect(view).toHaveAttribute('data-state', 'cancelled');

@@ -1,6 +1,7 @@
 // Job records and the job state machine. Plain TypeScript: shared by the page and the worker,
 // so it imports neither the DOM nor tfjs.
 import type { TrainConfig } from './config';
+import type { JobLogEntry } from './job-log';
 
 export const JOB_STATES = [
   'queued',
@@ -147,6 +148,8 @@ export interface JobRecord {
   crashCount: number;
   /** Where the step loop will pause by itself; absent on records written before breakpoints existed. */
   breakpoint?: Breakpoint | null;
+  /** What happened to the job, oldest first (see job-log.ts); absent on older records. */
+  log?: JobLogEntry[];
 }
 
 /** Apply a transition, enforcing the state machine and the timestamps that go with it. */

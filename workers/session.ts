@@ -41,6 +41,8 @@ export interface SessionHooks {
   progress(p: LiveProgress, points: MetricPoint[]): void;
   /** Write a checkpoint now; the loop waits for it. */
   checkpoint(reason: CheckpointReason): Promise<void>;
+  /** The loop entered another stage (for the job log). */
+  stage?(stage: Stage): void;
 }
 
 export interface SessionState {
@@ -339,6 +341,7 @@ export class TrainingSession {
   }
 
   #setStage(stage: Stage): void {
+    if (stage !== this.#stage) this.#hooks.stage?.(stage);
     this.#stage = stage;
   }
 

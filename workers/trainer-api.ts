@@ -11,6 +11,8 @@ import type {
   BackendInfo, BackendName, SubmitRequest, TensorMemory, TrainerApi, WorkerEvent, WorkerEventListener, WorkerSettings,
 } from '../shared/protocol';
 import { DEFAULT_SETTINGS } from '../shared/settings';
+import { formatBytes, formatDuration } from '../shared/format';
+import { withLog } from '../shared/job-log';
 import { loadSession, JobProblem } from './session-loader';
 import { encodeCheckpoint } from './checkpoint-codec';
 import type { RunOutcome, TrainingSession } from './session';
@@ -45,6 +47,8 @@ interface Active {
   baseDurationMs: number;
   loop: Promise<void> | null;
   storageFull: boolean;
+  /** Stages already logged in this running segment: each is logged once, not every epoch. */
+  loggedStages: Set<string>;
 }
 
 export function isQuotaError(err: unknown): boolean {
@@ -66,6 +70,8 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
   /** What `backendInfo` was chosen for: the forced backend and the model size class. */
   let backendKey: string | null = null;
   let active: Active | null = null;
+  /** Names this worker in job logs, so a crash and its replacement can be told apart. */
+  const workerId = crypto.randomUUID().slice(0, 8);
 
   const database = (): Promise<db.LatheDb> => (dbPromise ??= deps.openDb());
 
@@ -98,13 +104,18 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
     return { ...a.job, progress, history: [...a.session.history], durationMs: elapsed(a), ...extra };
   }
 
-  /** Serializes first, then writes checkpoint and job record in one transaction. */
-  async function persistCheckpoint(a: Active, job: JobRecord): Promise<JobRecord> {
+  /**
+   * Serializes first, then writes checkpoint and job record in one transaction. `final` (a pause
+   * or the end) also stores the checkpoint's log entry before telling anyone, so a quick Resume
+   * can never be overwritten by this write.
+   */
+  async function persistCheckpoint(a: Active, job: JobRecord, final = false): Promise<JobRecord> {
     if (a.seq > 0 && a.job.checkpointStep === a.session.cursor.globalStep) {
       // Nothing trained since the last checkpoint: a second copy would only push out the fallback.
       a.job = await save({ ...job, checkpointStep: a.job.checkpointStep });
       return a.job;
     }
+    const startedAt = performance.now();
     const checkpoint = await encodeCheckpoint(a.session, a.job.config.optimizer, a.session.data.normalization, {
       jobId: a.job.id,
       seq: a.seq + 1,
@@ -117,9 +128,15 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
     await db.writeCheckpoint(await database(), checkpoint, record);
     a.seq = checkpoint.seq;
     a.session.noteCheckpointWritten();
-    a.job = record;
-    emit({ type: 'job', job: record });
-    return record;
+    // Logged once committed, so the log never claims a checkpoint that did not land; the entry is
+    // stored with the next write of the record.
+    const ms = Math.round(performance.now() - startedAt);
+    a.job = withLog(record, 'checkpoint', `Checkpoint at step ${checkpoint.cursor.globalStep} (${formatBytes(checkpoint.byteLength)}, ${ms} ms)`, now(), {
+      data: { step: checkpoint.cursor.globalStep, bytes: checkpoint.byteLength, ms },
+    });
+    if (final) await db.putJob(await database(), a.job);
+    emit({ type: 'job', job: a.job });
+    return a.job;
   }
 
   function dropActive(): void {
@@ -142,31 +159,45 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
         : outcome === 'breakpoint'
           ? `Paused at step ${step} by the breakpoint. Resume continues from here.`
           : null;
-      const paused = transition(snapshotJob(a), 'paused', now(), { notice });
+      const paused = withLog(
+        transition(snapshotJob(a), 'paused', now(), { notice }),
+        outcome === 'breakpoint' ? 'breakpoint' : 'paused',
+        outcome === 'breakpoint' ? `Paused at step ${step} by the breakpoint` : `Paused at step ${step}`,
+        now(),
+        { data: { step } },
+      );
       if (a.storageFull) a.job = await save(paused).catch(() => paused);
-      else await persistCheckpoint(a, paused).catch(async (err: unknown) => {
-        a.job = await save({ ...paused, notice: isQuotaError(err) ? storageFullNotice : `Paused, but the checkpoint failed: ${toJobError(err).message}` });
-      });
+      else
+        await persistCheckpoint(a, paused, true).catch(async (err: unknown) => {
+          a.job = await save({ ...paused, notice: isQuotaError(err) ? storageFullNotice : `Paused, but the checkpoint failed: ${toJobError(err).message}` });
+        });
       return;
     }
     a.baseDurationMs = elapsed(a);
     a.state = 'ended';
     active = null;
     try {
+      const step = a.session.cursor.globalStep;
       if (outcome === 'completed') {
-        const done = transition(snapshotJob(a), 'completed', now());
-        await persistCheckpoint(a, done).catch(async (err: unknown) => {
+        const done = withLog(transition(snapshotJob(a), 'completed', now()), 'completed', `Completed: ${step} steps in ${formatDuration(a.baseDurationMs)}`, now(), {
+          data: { step, durationMs: a.baseDurationMs },
+        });
+        await persistCheckpoint(a, done, true).catch(async (err: unknown) => {
           await save({ ...done, notice: `The final checkpoint could not be saved: ${toJobError(err).message}` });
         });
       } else if (outcome === 'cancelled') {
-        await save(transition(snapshotJob(a), 'cancelled', now()));
+        await save(withLog(transition(snapshotJob(a), 'cancelled', now()), 'cancelled', `Cancelled at step ${step}`, now(), { data: { step } }));
       } else if (isGpuLoss(outcome.error)) {
         backendInfo = null;
-        await save(transition(snapshotJob(a), 'interrupted', now(), {
-          notice: `The GPU was lost (${toJobError(outcome.error).message}). Resume continues from the last checkpoint (step ${a.job.checkpointStep ?? 0}).`,
-        }));
+        const message = toJobError(outcome.error).message;
+        await save(withLog(transition(snapshotJob(a), 'interrupted', now(), {
+          notice: `The GPU was lost (${message}). Resume continues from the last checkpoint (step ${a.job.checkpointStep ?? 0}).`,
+        }), 'interrupted', `The GPU was lost at step ${step}: ${message}`, now()));
       } else {
-        await save(transition(snapshotJob(a), 'failed', now(), { error: toJobError(outcome.error) }));
+        const error = toJobError(outcome.error);
+        await save(withLog(transition(snapshotJob(a), 'failed', now(), { error }), 'failed', `Failed at step ${step}: ${error.message}`, now(), {
+          stack: error.stack,
+        }));
       }
     } finally {
       a.session.dispose();
@@ -229,6 +260,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
         createdAt: t, queuedAt: t, startedAt: null, finishedAt: null, durationMs: 0, error: null, notice: null,
         progress: emptyProgress(config.epochs), history: [], backend: null, backendReason: null,
         checkpointStep: null, resumedFromStep: null, crashCount: 0, breakpoint,
+        log: [{ at: t, kind: 'queued', text: `Queued: ${config.epochs} epochs on ${dataset.name}` }],
       };
       await db.putDatasetAndJob(await database(), stored, job);
       emit({ type: 'job', job });
@@ -257,10 +289,18 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       );
       const base = { backend: info.backend, backendReason: info.reason, error: null, notice: null, crashCount };
       job = crashRecovery ? { ...job, ...base } : transition(job, 'running', now(), base);
+      if (crashRecovery)
+        job = withLog(job, 'crashed', `The training worker crashed (crash ${crashCount}); a new one takes over from step ${job.checkpointStep ?? 0}`, now(), {
+          data: { crashCount, step: job.checkpointStep ?? 0 },
+        });
+      job = withLog(job, 'worker-started', `Worker ${workerId} started it on ${info.backend}`, now(), { data: { worker: workerId, backend: info.backend } });
       job = await save({ ...job, progress: { ...job.progress, stage: 'preprocessing', backend: info.backend } });
       try {
         const loaded = await loadSession(database_, job, settings, dataset);
         const armed = armBreakpoint(loaded.session, job.breakpoint ?? null);
+        const from = loaded.checkpoint?.cursor.globalStep;
+        if (from !== undefined) job = withLog(job, 'resumed', `Resumed from the checkpoint at step ${from}`, now(), { data: { step: from } });
+        for (const note of [loaded.notice, armed.notice]) if (note) job = withLog(job, 'note', note, now());
         const a: Active = {
           job: {
             ...job, resumedFromStep: loaded.checkpoint?.cursor.globalStep ?? null, checkpointStep: loaded.checkpoint?.cursor.globalStep ?? null,
@@ -268,11 +308,17 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
           },
           session: loaded.session, state: 'running', datasetFingerprint: loaded.datasetFingerprint,
           seq: loaded.checkpoint?.seq ?? 0, segmentStart: now(), baseDurationMs: job.durationMs, loop: null, storageFull: false,
+          loggedStages: new Set(),
         };
         a.session.setHooks({
           progress: (p, points) => {
             a.job = { ...a.job, progress: { ...p, backend: a.job.backend } };
             emit({ type: 'progress', progress: { ...a.job.progress, jobId: a.job.id, state: 'running' }, points });
+          },
+          stage: (stage) => {
+            if (stage === 'saving-checkpoint' || a.loggedStages.has(stage)) return;
+            a.loggedStages.add(stage);
+            a.job = withLog(a.job, 'stage', `Stage: ${stage}`, now(), { data: { step: a.session.cursor.globalStep } });
           },
           checkpoint: async () => {
             try {
@@ -290,7 +336,8 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
         return a.job;
       } catch (err) {
         if (!(err instanceof JobProblem)) console.error('Lathe: a job could not start', err);
-        return save(transition(job, 'failed', now(), { error: toJobError(err) }));
+        const error = toJobError(err);
+        return save(withLog(transition(job, 'failed', now(), { error }), 'failed', `Could not start: ${error.message}`, now(), { stack: error.stack }));
       }
     },
 
@@ -304,7 +351,9 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       const a = active;
       if (!a || a.job.id !== jobId || a.state !== 'paused') return null;
       a.storageFull = false;
-      a.job = await save(transition(snapshotJob(a), 'running', now(), { notice: null }));
+      a.loggedStages.clear();
+      const step = a.session.cursor.globalStep;
+      a.job = await save(withLog(transition(snapshotJob(a), 'running', now(), { notice: null }), 'resumed', `Resumed at step ${step}`, now(), { data: { step } }));
       void runLoop(a);
       return a.job;
     },
@@ -315,10 +364,11 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
         // Cancelling a job paused in memory: no loop to stop.
         active = null;
         a.session.dispose();
-        return save(transition(snapshotJob(a), 'cancelled', now()));
+        const step = a.session.cursor.globalStep;
+        return save(withLog(transition(snapshotJob(a), 'cancelled', now()), 'cancelled', `Cancelled at step ${step} while paused`, now()));
       }
       if (a) return (await db.getJob(await database(), jobId)) ?? a.job;
-      return db.updateJob(await database(), jobId, (j) => transition(j, 'cancelled', now())).then((j) => {
+      return db.updateJob(await database(), jobId, (j) => withLog(transition(j, 'cancelled', now()), 'cancelled', 'Cancelled before it ran again', now())).then((j) => {
         emit({ type: 'job', job: j });
         return j;
       });
@@ -336,7 +386,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
         if (target !== null && target >= a.session.totalSteps)
           throw new Error(`A breakpoint at ${where(bp!, target)} is at or past the last step (${a.session.totalSteps}); the job simply completes there.`);
         a.session.breakpointStep = target;
-        a.job = await save({ ...(a.state === 'running' ? snapshotJob(a) : a.job), breakpoint: bp });
+        a.job = await save(withLog({ ...(a.state === 'running' ? snapshotJob(a) : a.job), breakpoint: bp }, 'note', bp ? `Breakpoint set at ${where(bp, target!)}` : 'Breakpoint cleared', now()));
         return a.job;
       }
       const job = await db.updateJob(await database(), jobId, (j) => {
@@ -345,7 +395,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
         if (more.length > 0) throw new Error(more.join(' '));
         if (bp && bp.kind === 'step' && j.checkpointStep !== null && bp.at <= j.checkpointStep)
           throw new Error(`The job resumes from step ${j.checkpointStep}, past step ${bp.at}.`);
-        return { ...j, breakpoint: bp };
+        return withLog({ ...j, breakpoint: bp }, 'note', bp ? `Breakpoint set at ${describeBreakpoint(bp)}` : 'Breakpoint cleared', now());
       });
       emit({ type: 'job', job });
       return job;

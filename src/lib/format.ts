@@ -1,15 +1,6 @@
 // Words and numbers for the job view: durations, rates and metric values.
 
-export function formatDuration(ms: number | null): string {
-  if (ms === null || !Number.isFinite(ms) || ms < 0) return '—';
-  const totalSec = Math.round(ms / 1000);
-  if (totalSec < 60) return `${totalSec} s`;
-  const h = Math.floor(totalSec / 3600);
-  const m = Math.floor((totalSec % 3600) / 60);
-  const s = totalSec % 60;
-  if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min`;
-  return `${m} min ${String(s).padStart(2, '0')} s`;
-}
+export { formatBytes, formatDuration } from '../../shared/format';
 
 export function formatRate(samplesPerSec: number | null): string {
   if (samplesPerSec === null || !Number.isFinite(samplesPerSec)) return '—';

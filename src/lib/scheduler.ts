@@ -2,6 +2,7 @@
 // time (FIFO), carries out pause/resume/cancel, and restarts a job after its worker crashed.
 import { getJob, jobsInState, oldestQueuedJob, updateJob, type LatheDb } from '../../shared/db';
 import { transition, type Breakpoint, type JobRecord, type JobState } from '../../shared/jobs';
+import { withLog } from '../../shared/job-log';
 
 /** The slice of TrainerClient the scheduler drives; tests hand in a fake. */
 export interface SchedulerClient {
@@ -119,11 +120,16 @@ export class Scheduler {
     const { db, now, publish } = this.#deps;
     for (const orphan of await jobsInState(db, 'running')) {
       let job = await updateJob(db, orphan.id, (j) =>
-        j.state === 'running' ? transition(j, 'interrupted', now(), { notice: interruptedNotice(j) }) : j,
+        j.state === 'running'
+          ? withLog(transition(j, 'interrupted', now(), { notice: interruptedNotice(j) }), 'interrupted',
+              `Interrupted: its tab closed or crashed; the last checkpoint is at step ${j.checkpointStep ?? 0}`, now())
+          : j,
       );
       publish(job);
       if (this.#deps.autoResume() && job.state === 'interrupted') {
-        job = await updateJob(db, job.id, (j) => (j.state === 'interrupted' ? transition(j, 'queued', now()) : j));
+        job = await updateJob(db, job.id, (j) =>
+          j.state === 'interrupted' ? withLog(transition(j, 'queued', now()), 'queued', 'Queued again by auto-resume', now()) : j,
+        );
         publish(job);
       }
     }
@@ -191,12 +197,16 @@ export class Scheduler {
       this.#publishSettled(await client.cancel(jobId));
       return;
     }
-    this.#deps.publish(await updateJob(db, jobId, (j) => transition(j, 'cancelled', now())));
+    this.#deps.publish(await updateJob(db, jobId, (j) => withLog(transition(j, 'cancelled', now()), 'cancelled', `Cancelled while ${j.state}`, now())));
   }
 
   async #requeue(jobId: string): Promise<void> {
     const { db, now, publish } = this.#deps;
-    publish(await updateJob(db, jobId, (j) => transition(j, 'queued', now(), { notice: null })));
+    publish(
+      await updateJob(db, jobId, (j) =>
+        withLog(transition(j, 'queued', now(), { notice: null }), 'queued', `Queued to resume from step ${j.checkpointStep ?? 0}`, now()),
+      ),
+    );
   }
 
   /**

@@ -1,4 +1,5 @@
 // Storage quota: asks once for persistent storage and formats what IndexedDB uses for the header.
+import { formatBytes } from '../../shared/format';
 
 export interface StorageManagerLike {
   persist?: () => Promise<boolean>;
@@ -32,19 +33,7 @@ export async function readStorage(storage: StorageManagerLike | null = defaultSt
   return { usage: estimate?.usage ?? null, quota: estimate?.quota ?? null, persistent };
 }
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'] as const;
-
-/** Decimal units, as browsers and disks report them: "1.2 MB", "10 GB". */
-export function formatBytes(bytes: number): string {
-  let value = Math.max(0, bytes);
-  let unit = 0;
-  while (value >= 1000 && unit < UNITS.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  const digits = unit === 0 || value >= 10 ? 0 : 1;
-  return `${value.toFixed(digits)} ${UNITS[unit]}`;
-}
+export { formatBytes };
 
 export function formatStorage(r: StorageReport): string {
   if (r.usage === null) return 'Storage use unknown';

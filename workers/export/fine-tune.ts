@@ -105,6 +105,7 @@ export async function fineTuneImportedModel(database: db.LatheDb, files: InputFi
       notice: `Fine-tunes “${source.fileName}”: training starts from its weights.`,
       progress: emptyProgress(config.epochs), history: [], backend: null, backendReason: null,
       checkpointStep: 0, resumedFromStep: null, crashCount: 0,
+      log: [{ at: now, kind: 'queued', text: `Queued: fine-tunes “${source.fileName}” for ${config.epochs} epochs` }],
     };
     await db.putImportedJob(database, job, checkpoint, dataset);
     return job;

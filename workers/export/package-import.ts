@@ -6,6 +6,7 @@
 // paused means "stopped on purpose at a checkpoint, waiting for the user", which is exactly what a
 // package is. `start` accepts a paused job directly and the page's Resume re-queues it, while
 // `interrupted` means a worker died mid-run and carries crash notices and auto-resume handling.
+import { appendEntry, sanitizeLog } from '../../shared/job-log';
 import { canonicalJson, hashConfig, validateConfig, type TrainConfig } from '../../shared/config';
 import { fingerprintDataset, validateDataset, type Dataset, type DatasetInput } from '../../shared/dataset';
 import * as db from '../../shared/db';
@@ -131,6 +132,8 @@ function importedJob(manifest: PackageManifest, id: string, checkpoint: db.Check
     },
     history: [...history], backend: null, backendReason: null,
     checkpointStep: cursor.globalStep, resumedFromStep: null, crashCount: 0,
+    // The exporter's log comes along, so the timeline tells where the run has been.
+    log: appendEntry(sanitizeLog(manifest.job.log), { at: now, kind: 'imported', text: `Imported from “${fileName}” at step ${cursor.globalStep}` }),
   };
 }
 
