@@ -44,6 +44,8 @@ export interface CheckpointRecord {
   history: JobRecord['history'];
   /** Train-set statistics the model's inputs were normalized with. */
   normalization: { mean: number[]; std: number[] } | null;
+  /** A table's fitted column encoding (shared/table.ts), so predictions apply the same transform. */
+  encoding?: unknown;
   byteLength: number;
   /** SHA-256 over everything above (see workers/checkpoint-codec.ts). */
   checksum: string;

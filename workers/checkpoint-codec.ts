@@ -5,7 +5,6 @@ import { canonicalJson, type OptimizerName } from '../shared/config';
 import type { CheckpointRecord, TensorSpec } from '../shared/db';
 import { sha256Hex } from '../shared/hash';
 import { readOptimizerScalars, writeOptimizerScalars } from './model';
-import type { Normalization } from './data';
 import type { SessionState, TrainingSession } from './session';
 
 export interface CheckpointMeta {
@@ -99,12 +98,8 @@ export async function verifyCheckpoint(c: CheckpointRecord): Promise<boolean> {
   }
 }
 
-export async function encodeCheckpoint(
-  session: TrainingSession,
-  optimizerName: OptimizerName,
-  normalization: Normalization,
-  meta: CheckpointMeta,
-): Promise<CheckpointRecord> {
+export async function encodeCheckpoint(session: TrainingSession, optimizerName: OptimizerName, meta: CheckpointMeta): Promise<CheckpointRecord> {
+  const { normalization, encoding } = session.source.preprocessing;
   const weights = await encodeTensors(session.model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })));
   const optWeights = await session.optimizer.getWeights();
   let optimizer: Encoded;
@@ -126,7 +121,8 @@ export async function encodeCheckpoint(
     optimizer: { name: optimizerName, specs: optimizer.specs, data: optimizer.data, scalars },
     epochAccumulators: state.epochAccumulators,
     history: state.history,
-    normalization: { mean: [...normalization.mean], std: [...normalization.std] },
+    normalization: normalization ? { mean: [...normalization.mean], std: [...normalization.std] } : null,
+    ...(encoding === undefined ? {} : { encoding }),
     byteLength: weights.data.byteLength + optimizer.data.byteLength,
   };
   return { ...body, checksum: await computeChecksum(body) };

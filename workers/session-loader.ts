@@ -6,7 +6,7 @@ import type { Dataset } from '../shared/dataset';
 import type { JobRecord } from '../shared/jobs';
 import type { WorkerSettings } from '../shared/protocol';
 import { restoreInto, verifyCheckpoint } from './checkpoint-codec';
-import { disposeData, prepareData } from './data';
+import { prepareSource } from './data-source';
 import { buildModel, buildOptimizer } from './model';
 import { TrainingSession, type SessionState } from './session';
 
@@ -58,21 +58,22 @@ export async function loadSession(
     throw new JobProblem(`Resume refused: the checkpoint was made with a different training configuration (hash ${checkpoint.configHash.slice(0, 12)}, the job now has ${configHash.slice(0, 12)}). Resuming would not continue the same run.`);
   if (checkpoint && checkpoint.datasetFingerprint !== dataset.fingerprint)
     throw new JobProblem(`Resume refused: the dataset differs from the one the checkpoint was trained on (fingerprint ${checkpoint.datasetFingerprint.slice(0, 12)} ≠ ${dataset.fingerprint.slice(0, 12)}).`);
-  const data = prepareData(dataset, job.config);
-  const model = buildModel(job.config, { numFeatures: data.numFeatures, numOutputs: data.numOutputs });
+  const { source, objective } = prepareSource(dataset, job.config);
+  const model = buildModel(job.config, { numFeatures: source.inputShape[0]!, numOutputs: source.numOutputs });
   const optimizer = buildOptimizer(job.config.optimizer, job.config.learningRate);
   let restored: SessionState | undefined;
   try {
     if (checkpoint) restored = await restoreInto(checkpoint, model, optimizer, job.config.optimizer);
   } catch (err) {
-    disposeData(data);
+    source.dispose();
     model.dispose();
     optimizer.dispose();
     throw new JobProblem(`The checkpoint could not be restored: ${err instanceof Error ? err.message : String(err)}`);
   }
   const session = new TrainingSession({
     config: job.config,
-    data,
+    source,
+    objective,
     model,
     optimizer,
     historyEverySteps: settings.historyEverySteps,

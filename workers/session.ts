@@ -7,9 +7,8 @@ import type { TrainConfig } from '../shared/config';
 import type { CheckpointCursor } from '../shared/db';
 import type { JobProgress, MetricPoint, Stage } from '../shared/jobs';
 import { SeededRng, type RngState } from '../shared/rng';
-import type { PreparedData } from './data';
-import { disposeData } from './data';
-import { batchLoss, batchMetricSum, metricName } from './objective';
+import type { DataSource } from './data-source';
+import type { Objective } from './objective';
 import { etaMs, ThroughputMeter } from './throughput';
 import { yieldToEventLoop } from './yield';
 
@@ -54,7 +53,8 @@ export interface SessionState {
 
 export interface SessionOptions {
   config: TrainConfig;
-  data: PreparedData;
+  source: DataSource;
+  objective: Objective;
   model: tf.LayersModel;
   optimizer: tf.Optimizer;
   historyEverySteps: number;
@@ -68,7 +68,8 @@ export interface SessionOptions {
 
 export class TrainingSession {
   readonly config: TrainConfig;
-  readonly data: PreparedData;
+  readonly source: DataSource;
+  readonly objective: Objective;
   readonly model: tf.LayersModel;
   readonly optimizer: tf.Optimizer;
   readonly stepsPerEpoch: number;
@@ -83,9 +84,8 @@ export class TrainingSession {
   #vars: tf.Variable[];
   #rng: SeededRng;
   #epochStart: RngState;
-  #perm: Uint32Array = new Uint32Array(0);
-  #accLoss: tf.Scalar;
-  #accMetric: tf.Scalar;
+  /** The epoch's running sums on the device, in `objective.sums` order. */
+  #acc: tf.Tensor1D;
   #accSeen: number;
   #stop: 'pause' | 'cancel' | 'breakpoint' | null = null;
   #stage: Stage = 'preprocessing';
@@ -104,28 +104,28 @@ export class TrainingSession {
 
   constructor(o: SessionOptions) {
     this.config = o.config;
-    this.data = o.data;
+    this.source = o.source;
+    this.objective = o.objective;
     this.model = o.model;
     this.optimizer = o.optimizer;
     this.#hooks = o.hooks ?? { progress: () => undefined, checkpoint: async () => undefined };
     this.#now = o.now ?? (() => performance.now());
     this.checkpointIntervalMs = o.checkpointIntervalMs;
     this.historyEverySteps = Math.max(1, Math.floor(o.historyEverySteps));
-    this.stepsPerEpoch = Math.ceil(o.data.numTrain / o.config.batchSize);
+    this.stepsPerEpoch = Math.ceil(o.source.numTrain / o.config.batchSize);
     this.#vars = o.model.trainableWeights.map((w) => w.read() as tf.Variable);
     const r = o.restored;
     this.cursor = r ? { ...r.cursor } : { epoch: 0, batch: 0, globalStep: 0 };
     this.history = r ? [...r.history] : [];
     const acc = r?.epochAccumulators;
-    this.#accLoss = tf.scalar(acc?.loss ?? 0);
-    this.#accMetric = tf.scalar(acc?.metric ?? 0);
+    this.#acc = tf.tensor1d(o.objective.sums.map((name) => acc?.[name] ?? 0));
     this.#accSeen = acc?.seen ?? 0;
     // Mid-epoch, replay the epoch's shuffle from the state it started with; at a boundary, the
     // next epoch draws from the current state.
     if (r && r.cursor.batch > 0) {
       this.#rng = new SeededRng(r.rng.epochStart);
       this.#epochStart = r.rng.epochStart;
-      this.#perm = this.#rng.permutation(o.data.numTrain);
+      this.source.beginEpoch(this.#rng);
     } else {
       this.#rng = r ? new SeededRng(r.rng.current) : SeededRng.fromSeed(o.config.seed);
       this.#epochStart = this.#rng.state;
@@ -167,7 +167,7 @@ export class TrainingSession {
     while (!this.finished) {
       if (this.cursor.batch === 0) {
         this.#epochStart = this.#rng.state;
-        this.#perm = this.#rng.permutation(this.data.numTrain);
+        this.source.beginEpoch(this.#rng);
       }
       this.#step();
       this.cursor.batch++;
@@ -207,53 +207,49 @@ export class TrainingSession {
   }
 
   #step(): void {
-    const { batchSize } = this.config;
-    const start = this.cursor.batch * batchSize;
-    const rows = this.#perm.subarray(start, Math.min(start + batchSize, this.data.numTrain));
-    const { task, numOutputs } = this.data;
-    const [loss, metric] = tf.tidy(() => {
-      const idx = tf.tensor1d(Int32Array.from(rows), 'int32');
-      const x = tf.gather(this.data.xTrain, idx);
-      const y = tf.gather<tf.Tensor1D>(this.data.yTrain, idx);
+    const { objective } = this;
+    let size = 0;
+    const acc = tf.tidy(() => {
+      const batch = this.source.trainBatch(this.cursor.batch, this.config.batchSize);
+      size = batch.size;
       let output: tf.Tensor | null = null;
       const cost = this.optimizer.minimize(
         () => {
-          output = tf.keep(this.model.apply(x, { training: true }) as tf.Tensor);
-          return batchLoss(task, output, y, numOutputs);
+          output = tf.keep(this.model.apply(batch.x, { training: true }) as tf.Tensor);
+          return objective.loss(output, batch.y);
         },
         true,
         this.#vars,
       )!;
       const out = output as unknown as tf.Tensor;
-      const sums = [this.#accLoss.add(cost.mul(rows.length)), this.#accMetric.add(batchMetricSum(task, out, y))];
+      const sums = this.#acc.add(objective.batchSums(out, batch.y, cost, batch.size));
       out.dispose();
-      return sums as [tf.Scalar, tf.Scalar];
+      return sums as tf.Tensor1D;
     });
-    this.#accLoss.dispose();
-    this.#accMetric.dispose();
-    this.#accLoss = loss;
-    this.#accMetric = metric;
-    this.#accSeen += rows.length;
-    this.#meter.add(rows.length);
+    this.#acc.dispose();
+    this.#acc = acc;
+    this.#accSeen += size;
+    this.#meter.add(size);
   }
 
   /**
    * Snapshots the epoch's running sums (plus any `extra` device values) and reads them back
-   * without blocking the loop; `use` gets the running means once the values arrive, in order.
+   * without blocking the loop; `use` gets the metrics so far once the values arrive, in order.
    */
-  #readLater(extra: tf.Tensor | null, use: (loss: number, metric: number, extra: Float32Array) => void): void {
+  #readLater(extra: tf.Tensor | null, use: (metrics: Record<string, number>, extra: Float32Array) => void): void {
     const seen = Math.max(1, this.#accSeen);
-    const snapshot = tf.tidy(() => tf.concat([tf.stack([this.#accLoss, this.#accMetric]), ...(extra ? [extra] : [])]));
+    const sums = this.objective.sums;
+    const snapshot = tf.tidy(() => (extra ? tf.concat([this.#acc, extra.reshape([-1])]) : this.#acc.clone()));
     extra?.dispose();
     this.#readsInFlight++;
     this.#reads = this.#reads
       .then(async () => {
         const values = (await snapshot.data()) as Float32Array;
-        const loss = values[0]! / seen;
-        const metric = values[1]! / seen;
-        this.#lastLoss = loss;
-        this.#lastMetrics = { ...this.#lastMetrics, [metricName(this.data.task)]: metric };
-        use(loss, metric, values.subarray(2));
+        const metrics = this.objective.metrics(Object.fromEntries(sums.map((name, i) => [name, values[i]!])), seen);
+        const { loss, ...rest } = metrics;
+        this.#lastLoss = loss ?? null;
+        this.#lastMetrics = { ...this.#lastMetrics, ...rest };
+        use(metrics, values.subarray(sums.length));
       })
       .catch((err: unknown) => {
         this.#readError ??= err instanceof Error ? err : new Error(String(err));
@@ -277,18 +273,16 @@ export class TrainingSession {
   #recordPoint(kind: 'step' | 'epoch', val: tf.Tensor | null = null): void {
     const epoch = kind === 'epoch' ? this.cursor.epoch + 1 : this.cursor.epoch;
     const step = this.cursor.globalStep;
-    const { numVal, task } = this.data;
-    this.#readLater(val, (loss, metric, extra) => {
-      const valMetrics: Record<string, number> =
-        extra.length === 2 ? { val_loss: extra[0]! / numVal, [`val_${metricName(task)}`]: extra[1]! / numVal } : {};
-      const point: MetricPoint = {
-        kind,
-        epoch,
-        step,
-        loss,
-        metrics: { [metricName(task)]: metric, ...valMetrics },
-        timeMs: Date.now(),
-      };
+    const { numVal } = this.source;
+    const sums = this.objective.sums;
+    this.#readLater(val, (metrics, extra) => {
+      const valMetrics: Record<string, number> = {};
+      if (extra.length === sums.length) {
+        const v = this.objective.metrics(Object.fromEntries(sums.map((name, i) => [name, extra[i]!])), numVal);
+        for (const [name, value] of Object.entries(v)) valMetrics[`val_${name}`] = value;
+      }
+      const { loss, ...trainMetrics } = metrics;
+      const point: MetricPoint = { kind, epoch, step, loss: loss!, metrics: { ...trainMetrics, ...valMetrics }, timeMs: Date.now() };
       if (kind === 'epoch') this.#lastMetrics = { ...this.#lastMetrics, ...valMetrics };
       this.history.push(point);
       if (this.history.length > MAX_HISTORY_POINTS) this.history = thinHistory(this.history);
@@ -300,30 +294,23 @@ export class TrainingSession {
     this.#recordPoint('epoch', this.#validate());
     this.cursor.epoch++;
     this.cursor.batch = 0;
-    tf.dispose([this.#accLoss, this.#accMetric]);
-    this.#accLoss = tf.scalar(0);
-    this.#accMetric = tf.scalar(0);
+    this.#acc.dispose();
+    this.#acc = tf.zeros([this.objective.sums.length]);
     this.#accSeen = 0;
     this.#setStage('training');
   }
 
-  /** Validation sums [loss × rows, metric sum] on the device, or null without a validation set. */
+  /** Validation sums on the device (in `objective.sums` order), or null without a validation set. */
   #validate(): tf.Tensor | null {
-    const { xVal, yVal, numVal, task, numOutputs } = this.data;
-    if (!xVal || !yVal || numVal === 0) return null;
+    if (this.source.numVal === 0) return null;
     this.#setStage('validation');
     return tf.tidy(() => {
-      let lossSum: tf.Tensor = tf.scalar(0);
-      let metricSum: tf.Tensor = tf.scalar(0);
-      for (let start = 0; start < numVal; start += EVAL_CHUNK_ROWS) {
-        const size = Math.min(EVAL_CHUNK_ROWS, numVal - start);
-        const x = xVal.slice([start, 0], [size, -1]);
-        const y = yVal.slice([start], [size]);
-        const out = this.model.apply(x, { training: false }) as tf.Tensor;
-        lossSum = lossSum.add(batchLoss(task, out, y, numOutputs).mul(size));
-        metricSum = metricSum.add(batchMetricSum(task, out, y));
+      let sums: tf.Tensor = tf.zeros([this.objective.sums.length]);
+      for (const chunk of this.source.validationChunks(EVAL_CHUNK_ROWS)) {
+        const out = this.model.apply(chunk.x, { training: false }) as tf.Tensor;
+        sums = sums.add(this.objective.batchSums(out, chunk.y, this.objective.loss(out, chunk.y), chunk.size));
       }
-      return tf.stack([lossSum, metricSum]);
+      return sums;
     });
   }
 
@@ -388,13 +375,13 @@ export class TrainingSession {
   /** Everything a checkpoint needs beyond weights, read back from the device. */
   async captureState(): Promise<SessionState> {
     await this.#drainReads();
-    const both = tf.stack([this.#accLoss, this.#accMetric]);
-    const [loss, metric] = await both.data();
-    both.dispose();
+    const values = await this.#acc.data();
+    const epochAccumulators: Record<string, number> = { seen: this.#accSeen };
+    this.objective.sums.forEach((name, i) => (epochAccumulators[name] = values[i]!));
     return {
       cursor: { ...this.cursor },
       rng: { epochStart: this.#epochStart, current: this.#rng.state },
-      epochAccumulators: { loss: loss!, metric: metric!, seen: this.#accSeen },
+      epochAccumulators,
       history: [...this.history],
     };
   }
@@ -402,8 +389,8 @@ export class TrainingSession {
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
-    tf.dispose([this.#accLoss, this.#accMetric]);
-    disposeData(this.data);
+    this.#acc.dispose();
+    this.source.dispose();
     this.optimizer.dispose();
     this.model.dispose();
   }

@@ -116,7 +116,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       return a.job;
     }
     const startedAt = performance.now();
-    const checkpoint = await encodeCheckpoint(a.session, a.job.config.optimizer, a.session.data.normalization, {
+    const checkpoint = await encodeCheckpoint(a.session, a.job.config.optimizer, {
       jobId: a.job.id,
       seq: a.seq + 1,
       configHash: a.job.configHash,

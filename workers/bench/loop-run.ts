@@ -6,6 +6,8 @@ import { writeCheckpoint } from '../../shared/db';
 import type { MetricPoint } from '../../shared/jobs';
 import type { BackendName } from '../../shared/protocol';
 import { encodeCheckpoint } from '../checkpoint-codec';
+import { TableSource } from '../data-source';
+import { objectiveFor } from '../objective';
 import { TrainingSession, type LiveProgress } from '../session';
 import { CADENCE } from './cadence';
 import type { BackendRunRequest, LoopResult, Window } from './types';
@@ -30,7 +32,8 @@ export function newSession(w: Workload, now?: () => number): TrainingSession {
   const { data, model, optimizer } = build(w);
   return new TrainingSession({
     config: w.config,
-    data,
+    source: new TableSource(data),
+    objective: objectiveFor(data.task, data.numOutputs),
     model,
     optimizer,
     historyEverySteps: CADENCE.historyEverySteps,
@@ -47,7 +50,7 @@ export async function writeSessionCheckpoint(
   backend: BackendName,
 ): Promise<{ encodeMs: number; writeMs: number; bytes: number; record: Awaited<ReturnType<typeof encodeCheckpoint>> }> {
   const t0 = performance.now();
-  const record = await encodeCheckpoint(session, w.config.optimizer, session.data.normalization, {
+  const record = await encodeCheckpoint(session, w.config.optimizer, {
     jobId: target.jobId,
     seq: target.seq.value + 1,
     configHash: w.configHash,
@@ -139,7 +142,7 @@ export async function runLoop(
       firstStepMs: firstMark.t - t0,
       warmupMs: from.t - t0,
       afterFirstEpoch: from === mark && reachedEpoch,
-      steady: measuredWindow(from, end, session.data.numTrain, w.config.batchSize),
+      steady: measuredWindow(from, end, session.source.numTrain, w.config.batchSize),
       progressEvents,
       checkpoints: { ...ckpt, runMs, share: ckpt.totalMs / runMs },
       capped,

@@ -7,7 +7,8 @@ import * as db from '../../shared/db';
 import { emptyProgress, type JobRecord } from '../../shared/jobs';
 import { ImportError, type FineTuneRequest, type InputFile, type LatheModelMetadata } from '../../shared/package-format';
 import { encodeCheckpoint } from '../checkpoint-codec';
-import { prepareData, type Normalization } from '../data';
+import type { Normalization } from '../data';
+import { prepareSource } from '../data-source';
 import { buildModel, buildOptimizer } from '../model';
 import { TrainingSession } from '../session';
 import { loadModelSource } from './model-files';
@@ -80,20 +81,20 @@ export async function fineTuneImportedModel(database: db.LatheDb, files: InputFi
     const dataset: Dataset = { ...input, id: `${input.id}@${fingerprint.slice(0, 16)}`, fingerprint, createdAt: now };
     const configHash = await hashConfig(config);
     const jobId = crypto.randomUUID();
-    const data = prepareData(dataset, config);
+    const { source: data, objective } = prepareSource(dataset, config);
     const model = buildModel(config, { numFeatures: input.numFeatures, numOutputs });
     const optimizer = buildOptimizer(config.optimizer, config.learningRate);
-    // From here the session owns data, model and optimizer, and disposes them.
-    const session = new TrainingSession({ config, data, model, optimizer, historyEverySteps: 1, checkpointIntervalMs: 0 });
+    // From here the session owns source, model and optimizer, and disposes them.
+    const session = new TrainingSession({ config, source: data, objective, model, optimizer, historyEverySteps: 1, checkpointIntervalMs: 0 });
     let checkpoint: db.CheckpointRecord;
     try {
-      const weights = (await rebasedWeights(chain, loaded.lathe?.normalization ?? null, data.normalization)).map((w) => tf.tensor(w.values, w.shape, 'float32'));
+      const weights = (await rebasedWeights(chain, loaded.lathe?.normalization ?? null, data.preprocessing.normalization!)).map((w) => tf.tensor(w.values, w.shape, 'float32'));
       try {
         model.setWeights(weights);
       } finally {
         tf.dispose(weights);
       }
-      checkpoint = await encodeCheckpoint(session, config.optimizer, data.normalization, {
+      checkpoint = await encodeCheckpoint(session, config.optimizer, {
         jobId, seq: 1, configHash, datasetFingerprint: fingerprint, createdAt: now,
       });
     } finally {
