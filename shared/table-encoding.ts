@@ -114,6 +114,14 @@ function widthOf(f: FeatureEncoding): number {
 
 /** x: rows × inputNames.length, row-major; y: class index, or the standardized target. */
 export function encodeRows(table: TableData, enc: TableEncoding, rows: Uint32Array): { x: Float32Array; y: Float32Array } {
+  return { x: encodeFeatures(table, enc, rows), y: encodeTargets(table, enc, rows) };
+}
+
+/**
+ * Model inputs only, rows × inputNames.length: for a table without the target, such as a batch
+ * prediction file read with readTable (columns are found by name; extra columns are ignored).
+ */
+export function encodeFeatures(table: TableData, enc: TableEncoding, rows: Uint32Array): Float32Array {
   const width = enc.inputNames.length;
   const x = new Float32Array(rows.length * width);
   let offset = 0;
@@ -145,7 +153,7 @@ export function encodeRows(table: TableData, enc: TableEncoding, rows: Uint32Arr
     }
     offset += widthOf(f);
   }
-  return { x, y: encodeTargets(table, enc, rows) };
+  return x;
 }
 
 function encodeTargets(table: TableData, enc: TableEncoding, rows: Uint32Array): Float32Array {

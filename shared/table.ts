@@ -11,5 +11,5 @@ export {
 } from './table-infer';
 export { MIN_USABLE_ROWS, featureColumns, usableRows, validatePlan } from './table-plan';
 export {
-  checkColumns, decodeRegression, encodeRecord, encodeRows, extraColumns, fitEncoding, inputNamesOf,
+  checkColumns, decodeRegression, encodeFeatures, encodeRecord, encodeRows, extraColumns, fitEncoding, inputNamesOf,
 } from './table-encoding';

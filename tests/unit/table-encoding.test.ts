@@ -3,7 +3,7 @@
 // outputs come back in the target's units.
 import { describe, expect, it } from 'vitest';
 import {
-  MAX_ONE_HOT_CATEGORIES, TableError, checkColumns, decodeRegression, encodeRecord, encodeRows, extraColumns, fitEncoding,
+  MAX_ONE_HOT_CATEGORIES, TableError, checkColumns, decodeRegression, encodeFeatures, encodeRecord, encodeRows, extraColumns, fitEncoding,
   inferPlan, usableRows, type TableData, type TablePlan,
 } from '../../shared/table';
 import { readCsv, tableOf } from '../fixtures/table-helpers';
@@ -112,6 +112,18 @@ describe('a raw row encodes like the stored row', () => {
     records(TEXT).forEach((record, r) => {
       expect([...encodeRecord(enc, record)]).toEqual([...x.subarray(r * width, (r + 1) * width)]);
     });
+  });
+
+  it('a batch file without the target column encodes its rows like encodeRecord', async () => {
+    const t = await tableOf(TEXT);
+    const plan: TablePlan = { ...inferPlan(t), missing: 'impute' };
+    const enc = fitEncoding(t, plan, usableRows(t, plan).rows);
+    const batchText = 'id,shape,color,size,weight\n1,round,red,3.5,4\n2,star,,,\n3,square,purple,1e1,2\n';
+    const batch = await tableOf(batchText);
+    expect(checkColumns(enc, batch.columns.map((c) => c.name))).toEqual([]);
+    const x = encodeFeatures(batch, enc, allRows(batch));
+    const width = enc.inputNames.length;
+    records(batchText).forEach((record, r) => expect([...x.subarray(r * width, (r + 1) * width)]).toEqual([...encodeRecord(enc, record)]));
   });
 
   it('also with decimal commas, as a semicolon file from the same source writes them', async () => {

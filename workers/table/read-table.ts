@@ -20,8 +20,14 @@ const SNIFF_MAX_CHARS = 4 * 1024 * 1024;
 const CAPACITY_HEADROOM = 1.05;
 
 export interface ReadTableOptions {
+  /** Aborting rejects with the signal's reason (an AbortError DOMException by default) within one slice. */
   signal?: AbortSignal;
+  /**
+   * After every slice. Rises to `totalBytes`, except that a file found to mix UTF-8 with other
+   * bytes is read a second time as Windows-1252, and progress starts again from 0 once.
+   */
   onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Larger files are refused before anything is read; default DEFAULT_MAX_TABLE_BYTES. */
   maxBytes?: number;
 }
 
