@@ -1,0 +1,92 @@
+// Splits CSV text, arriving in chunks, into rows of cells with papaparse's core parser, and tracks
+// the file line each row starts on (values in quotes may span lines). Quoting follows RFC 4180:
+// delimiters and newlines inside quotes, "" for a quote. Imports papaparse and shared table code.
+import { Parser, type CoreParser, type ParserResult } from './papa';
+import { TableError } from '../../shared/table-types';
+
+/**
+ * A row still open after this many characters (a quote that never closes) is an error: waiting
+ * longer would re-scan an ever longer tail on every chunk. Values of a few MB are fine.
+ */
+export const MAX_OPEN_ROW_CHARS = 32 * 1024 * 1024;
+
+export type Delimiter = ',' | ';' | '\t';
+export type OnRow = (cells: string[], line: number) => void;
+
+export class CsvRows {
+  readonly #parser: CoreParser;
+  readonly #newlineChar: string;
+  #pending = '';
+  #nextLine = 1;
+  /** The first quote that was closed but followed by more text (papaparse keeps the text). */
+  firstStrayQuoteLine: number | null = null;
+
+  /** `newline`: '\n' also splits CRLF files (the '\r' stays at the end of the last cell, and cells are trimmed); '\r' for old Mac files. */
+  constructor(delimiter: Delimiter, newline: '\n' | '\r') {
+    this.#parser = new Parser({ delimiter, newline, quoteChar: '"' });
+    this.#newlineChar = newline;
+  }
+
+  /** The line the next row will start on. */
+  get nextLine(): number {
+    return this.#nextLine;
+  }
+
+  /** Feeds the next piece of text; complete rows go to `onRow`, an unfinished last row waits for more. */
+  push(text: string, onRow: OnRow): void {
+    const input = this.#pending + text;
+    const result = this.#parser.parse(input, 0, true);
+    this.#pending = input.slice(result.meta.cursor);
+    this.#emit(input, result, onRow);
+    if (this.#pending.length > MAX_OPEN_ROW_CHARS)
+      throw new TableError(
+        `Line ${this.#nextLine}: a value starts here and is still open after ${Math.round(MAX_OPEN_ROW_CHARS / 1048576)} MB of text. Is a closing quote (") missing?`,
+      );
+  }
+
+  /** Parses what is left at the end of the file. */
+  end(onRow: OnRow): void {
+    const input = this.#pending;
+    this.#pending = '';
+    if (input.length === 0) return;
+    const result = this.#parser.parse(input, 0, false);
+    const unclosed = result.errors.find((e) => e.code === 'MissingQuotes');
+    if (unclosed) {
+      const line = this.#lineOfRow(result.data, unclosed.row ?? result.data.length - 1);
+      throw new TableError(`Line ${line}: a quoted value starts on this line and never ends. Is a closing quote (") missing?`);
+    }
+    this.#emit(input, result, onRow);
+  }
+
+  #lineOfRow(rows: string[][], index: number): number {
+    let line = this.#nextLine;
+    for (let i = 0; i < index && i < rows.length; i++) line += 1 + this.#newlinesIn(rows[i]!);
+    return line;
+  }
+
+  #emit(input: string, result: ParserResult, onRow: OnRow): void {
+    if (this.firstStrayQuoteLine === null) {
+      const stray = result.errors.find((e) => e.code === 'InvalidQuotes');
+      if (stray) this.firstStrayQuoteLine = this.#lineOfRow(result.data, stray.row ?? 0);
+    }
+    // Without a quote in the text no value can span lines, so the per-cell scan is skipped.
+    const mayHaveNewlines = input.indexOf('"') >= 0;
+    for (const row of result.data) {
+      const line = this.#nextLine;
+      this.#nextLine += mayHaveNewlines ? 1 + this.#newlinesIn(row) : 1;
+      onRow(row, line);
+    }
+  }
+
+  #newlinesIn(row: string[]): number {
+    let n = 0;
+    for (const cell of row) {
+      let at = cell.indexOf(this.#newlineChar);
+      while (at >= 0) {
+        n++;
+        at = cell.indexOf(this.#newlineChar, at + 1);
+      }
+    }
+    return n;
+  }
+}

@@ -1,0 +1,158 @@
+// Reads a user's CSV/TSV file in the worker: streamed from the Blob in slices (never one string),
+// with progress and cancellation, encoding and layout detection, and columns built as it goes.
+// Any problem is a TableError naming the line and column, and nothing half-read is returned.
+// Uses worker globals (Blob streams, TextDecoder); imports shared code and workers/table.
+import { TableError, type TableData } from '../../shared/table-types';
+import { yieldToEventLoop } from '../yield';
+import { CsvRows, type Delimiter } from './csv-rows';
+import { ChunkDecoder, RESTART, SNIFF_BYTES, refuseNonText, type TextEncodingName } from './decode';
+import { detectDelimiter, detectNewline } from './sniff';
+import { TableAssembler } from './table-assembler';
+
+/** Largest file read unless the caller passes its own limit (the page knows the device's memory). */
+export const DEFAULT_MAX_TABLE_BYTES = 500_000_000;
+/** Bytes decoded and parsed per step; between steps progress is reported and a cancel can arrive. */
+export const READ_SLICE_BYTES = 1 << 20;
+/** Text gathered before guessing the delimiter; doubled while the guess needs more, up to the max. */
+const SNIFF_MIN_CHARS = 64 * 1024;
+const SNIFF_MAX_CHARS = 4 * 1024 * 1024;
+/** Head room over the estimated row count when sizing column arrays, to avoid one late regrowth. */
+const CAPACITY_HEADROOM = 1.05;
+
+export interface ReadTableOptions {
+  /** Aborting rejects with the signal's reason (an AbortError DOMException by default) within one slice. */
+  signal?: AbortSignal;
+  /**
+   * After every slice. Rises to `totalBytes`, except that a file found to mix UTF-8 with other
+   * bytes is read a second time as Windows-1252, and progress starts again from 0 once.
+   */
+  onProgress?: (bytesRead: number, totalBytes: number) => void;
+  /** Larger files are refused before anything is read; default DEFAULT_MAX_TABLE_BYTES. */
+  maxBytes?: number;
+}
+
+export interface ReadTableResult {
+  table: TableData;
+  delimiter: Delimiter;
+  encoding: TextEncodingName;
+  hasHeader: boolean;
+  /** Things done to the file that the user should know about (encoding fallback, skipped lines, renamed columns). */
+  notices: string[];
+  bytes: number;
+}
+
+const MB = 1_000_000;
+const megabytes = (bytes: number): string => `${(bytes / MB).toLocaleString('en-US', { maximumFractionDigits: 1 })} MB`;
+
+/** Thrown inside a pass to start again as Windows-1252. */
+class Restart extends Error {}
+
+export async function readTable(file: Blob, options: ReadTableOptions = {}): Promise<ReadTableResult> {
+  const name = typeof (file as { name?: unknown }).name === 'string' ? `“${(file as File).name}”` : 'The file';
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_TABLE_BYTES;
+  if (file.size > maxBytes)
+    throw new TableError(`${name} is ${megabytes(file.size)}, more than the ${megabytes(maxBytes)} Lathe can read in this browser.`);
+  if (file.size === 0) throw new TableError(`${name} is empty (0 bytes).`);
+  options.signal?.throwIfAborted();
+  try {
+    return await readPass(file, name, options, new ChunkDecoder('utf-8'));
+  } catch (e) {
+    if (!(e instanceof Restart)) throw e;
+    return await readPass(file, name, options, new ChunkDecoder('windows-1252', true));
+  }
+}
+
+/** Characters per line in a text sample, to estimate the file's row count from its size. */
+function rowsEstimate(sample: string, fileBytes: number): number {
+  let lines = 0;
+  for (let at = sample.indexOf('\n'); at >= 0; at = sample.indexOf('\n', at + 1)) lines++;
+  const charsPerLine = sample.length / Math.max(1, lines);
+  return Math.ceil((fileBytes / Math.max(1, charsPerLine)) * CAPACITY_HEADROOM);
+}
+
+async function readPass(file: Blob, name: string, options: ReadTableOptions, decoder: ChunkDecoder): Promise<ReadTableResult> {
+  const { signal, onProgress } = options;
+  const total = file.size;
+  const reader = file.stream().getReader();
+  let bytesRead = 0;
+  let sample = '';
+  let sniffAt = SNIFF_MIN_CHARS;
+  let layout: { rows: CsvRows; assembler: TableAssembler; delimiter: Delimiter; notices: string[] } | null = null;
+
+  const startParsing = (complete: boolean): boolean => {
+    const newline = detectNewline(sample);
+    const delimiter = detectDelimiter(sample, newline, complete);
+    if (!delimiter) {
+      if (!complete && sample.length < SNIFF_MAX_CHARS) return false;
+      const first = sample.trim().split(/\r\n|\r|\n/, 1)[0] ?? '';
+      if (first === '') throw new TableError('The file has no rows: it is empty or holds only blank lines.');
+      throw new TableError(
+        `The file has only one column (“${first.trim().slice(0, 40)}”). Lathe needs at least two, inputs and a target, separated by commas, semicolons or tabs.`,
+      );
+    }
+    const decimalComma = delimiter === ';';
+    const notices: string[] = [];
+    if (decimalComma && /\d,\d/.test(sample))
+      notices.push('Values are separated by semicolons, so a comma inside a number is read as its decimal point (1,5 = 1.5).');
+    const assembler = new TableAssembler({ decimalComma, capacityRows: rowsEstimate(sample, total) });
+    const rows = new CsvRows(delimiter, newline);
+    layout = { rows, assembler, delimiter, notices };
+    rows.push(sample, (cells, line) => assembler.addRow(cells, line));
+    sample = '';
+    return true;
+  };
+
+  const feed = (text: string): void => {
+    if (text.indexOf('\u0000') >= 0)
+      throw new TableError(`${name} contains a NUL byte near line ${layout?.rows.nextLine ?? 1}, so it is not a text table.`);
+    if (layout) {
+      const { rows, assembler } = layout;
+      rows.push(text, (cells, line) => assembler.addRow(cells, line));
+      return;
+    }
+    sample += text;
+    if (sample.length >= sniffAt && !startParsing(false)) sniffAt *= 2;
+  };
+
+  try {
+    for (;;) {
+      signal?.throwIfAborted();
+      const { done, value } = await reader.read();
+      if (done) break;
+      for (let offset = 0; offset < value.length; offset += READ_SLICE_BYTES) {
+        const bytes = value.subarray(offset, offset + READ_SLICE_BYTES);
+        if (bytesRead === 0) refuseNonText(bytes.subarray(0, SNIFF_BYTES), name);
+        bytesRead += bytes.length;
+        const text = decoder.decode(bytes, false);
+        if (text === RESTART) throw new Restart();
+        feed(text);
+        onProgress?.(bytesRead, total);
+        // A macrotask turn, so that a cancel sent to the worker arrives between slices.
+        await yieldToEventLoop();
+        signal?.throwIfAborted();
+      }
+    }
+    const tail = decoder.decode(new Uint8Array(0), true);
+    if (tail === RESTART) throw new Restart();
+    feed(tail);
+    if (!layout) startParsing(true);
+    const { rows, assembler, delimiter, notices } = layout!;
+    rows.end((cells, line) => assembler.addRow(cells, line));
+    const assembled = assembler.finish();
+    if (rows.firstStrayQuoteLine !== null)
+      notices.push(
+        `Line ${rows.firstStrayQuoteLine} has a quoted value followed by more text before the next delimiter; the quote was kept as part of the value.`,
+      );
+    return {
+      table: assembled.table,
+      delimiter,
+      encoding: decoder.encoding,
+      hasHeader: assembled.hasHeader,
+      notices: [...(decoder.notice ? [decoder.notice] : []), ...notices, ...assembled.notices],
+      bytes: total,
+    };
+  } finally {
+    // Stops the underlying read when a pass ends early (error, cancel, restart); harmless after the end.
+    await reader.cancel().catch(() => undefined);
+  }
+}
