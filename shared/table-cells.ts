@@ -31,6 +31,8 @@ export function isMissingCell(text: string): boolean {
  * (semicolon-separated files, as European spreadsheets write them) one comma stands for the point.
  */
 export function parseNumberCell(text: string, decimalComma = false): number {
+  const fast = parsePlainDecimal(text);
+  if (fast === fast) return fast;
   const c0 = text.charCodeAt(0);
   // Digits, '+', '-', '.': anything else cannot start a number, and skipping Number() is cheaper.
   if (!((c0 >= 48 && c0 <= 57) || c0 === 43 || c0 === 45 || c0 === 46)) return NaN;
@@ -49,6 +51,39 @@ export function parseNumberCell(text: string, decimalComma = false): number {
   }
   if (!(Math.abs(value) <= FLOAT32_MAX)) return NaN;
   return value;
+}
+
+/** Exact powers of ten as doubles (10^22 is the largest). */
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/**
+ * The common case, "-12.345", without Number(): it runs once per cell, and this is about twice as
+ * fast. Exact: with at most 15 digits the digits form an exact integer below 2^53, and dividing
+ * it by an exact power of ten rounds once, correctly (Clinger's fast path), so the result equals
+ * Number(text). Anything else (exponents, more digits, other characters) returns NaN, and
+ * parseNumberCell takes the general path.
+ */
+function parsePlainDecimal(text: string): number {
+  const n = text.length;
+  let i = 0;
+  let c = text.charCodeAt(0);
+  const negative = c === 45;
+  if (negative || c === 43) i = 1;
+  let mantissa = 0;
+  let digits = 0;
+  let decimals = -1;
+  for (; i < n; i++) {
+    c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      mantissa = mantissa * 10 + (c - 48);
+      digits++;
+      if (decimals >= 0) decimals++;
+    } else if (c === 46 && decimals < 0) decimals = 0;
+    else return NaN;
+  }
+  if (digits === 0 || digits > 15) return NaN;
+  const value = decimals > 0 ? mantissa / POW10[decimals]! : mantissa;
+  return negative ? -value : value;
 }
 
 /** Column names from a header row: trimmed, empty ones named "column N", duplicates "a (2)", "a (3)". */

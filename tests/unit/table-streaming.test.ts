@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { TableError } from '../../shared/table';
 import { READ_SLICE_BYTES, readTable } from '../../workers/table/read-table';
-import { column, readCsv, values } from '../fixtures/table-helpers';
+import { chunkedFile, column, readCsv, values } from '../fixtures/table-helpers';
 
 const COLORS = ['red', 'green', 'blue', 'amber'];
 
@@ -38,7 +38,7 @@ describe('a 20 MB file', () => {
   it('is read as a stream, with progress rising to the total, into the right rows', async () => {
     const progress: [number, number][] = [];
     const result = await readTable(new StreamOnlyBlob([data as BlobPart]), { onProgress: (read, total) => progress.push([read, total]) });
-    expect(progress.length).toBeGreaterThanOrEqual(Math.floor(data.length / READ_SLICE_BYTES));
+    expect(progress.length).toBeGreaterThan(1);
     expect(progress.every(([, total]) => total === data.length)).toBe(true);
     expect(progress.every(([read], i) => i === 0 || read > progress[i - 1]![0])).toBe(true);
     expect(progress.at(-1)![0]).toBe(data.length);
@@ -66,6 +66,23 @@ describe('a 20 MB file', () => {
     });
     await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
     expect(lastProgress).toBeLessThan(data.length / 2);
+  });
+});
+
+describe('chunks as browsers hand them out', () => {
+  it('a file streamed in small odd-sized chunks reads exactly as in one piece', async () => {
+    const lines = ['name,note,value,label'];
+    for (let i = 0; i < 40_000; i++)
+      lines.push(`Zürich ${i % 50},"line one, é\r\nline two ${i % 7}",${(i * 0.37).toFixed(2)},${['ja', 'nein', 'vielleicht'][i % 3]}`);
+    const bytes = new TextEncoder().encode(lines.join('\r\n') + '\r\n');
+    const whole = await readCsv(bytes);
+    const progress: number[] = [];
+    const chunked = await readTable(chunkedFile(bytes, 65_537), { onProgress: (read) => progress.push(read) });
+    expect(chunked).toEqual(whole);
+    expect(whole.table.numRows).toBe(40_000);
+    expect(column(whole.table, 'note').categories).toContain('line one, é\r\nline two 3');
+    expect(progress.at(-1)).toBe(bytes.length);
+    expect(progress.length).toBeLessThan(bytes.length / 65_537);
   });
 });
 
