@@ -1,5 +1,6 @@
 // Training configuration: what the user sets up, and its canonical hash. Plain TypeScript.
 import { sha256Hex } from './hash';
+import type { TablePlan } from './table-types';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'elu', 'linear'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -26,6 +27,11 @@ export interface TrainConfig {
   /** Fraction of samples held out for validation, 0 to 0.5. */
   validationSplit: number;
   seed: number;
+  /**
+   * How a table's columns are used: target, task, column types, missing values. Absent on jobs
+   * made before tables had plans; those train with their dataset's `defaultPlan`.
+   */
+  table?: TablePlan;
 }
 
 export const DEFAULT_CONFIG: TrainConfig = {

@@ -1,9 +1,16 @@
-// Dataset shapes that cross from the page to the worker (as transferred typed arrays) and live
-// in IndexedDB. Tables exist today; images and text are further kinds of the same union.
+// Datasets: what the user trains on, stored once in IndexedDB and referenced by jobs. A table is
+// its parsed columns (shared/table-types.ts) plus the plan Lathe suggests for it; images and text
+// join this union as further kinds. `TableDatasetInput` is the numeric-matrix form programs and
+// older Lathe versions hand in; it is converted to columns before it is stored.
 import { sha256Hex } from './hash';
+import { tableFromMatrix } from './table-build';
+import type { TableColumn, TableData, TablePlan, TableTask } from './table-types';
 
-export type TableTask = 'classification' | 'regression';
+export type { TableTask };
+export type DatasetKind = 'table';
+export type DatasetSource = 'sample' | 'upload' | 'import';
 
+/** A numeric table as arrays: built-in generators, tests, and datasets of older Lathe versions. */
 export interface TableDatasetInput {
   kind: 'table';
   /** Stable id: a built-in sample's name ("sample:iris") or a generated one for uploads. */
@@ -23,14 +30,158 @@ export interface TableDatasetInput {
   source: 'sample' | 'upload';
 }
 
-/** The union every later kind (images, text) joins. */
+/** Every input kind a job can be submitted with; later kinds join here. */
 export type DatasetInput = TableDatasetInput;
 
-export type Dataset = DatasetInput & {
-  /** SHA-256 over the data and its schema; a resume refuses a different fingerprint. */
+/** A column as the page sees it: its facts and Lathe's guess, without the per-row arrays. */
+export type ColumnInfo = Omit<TableColumn, 'numbers' | 'codes' | 'categories' | 'categoryCounts'> & {
+  /** The most frequent categories (up to MAX_LISTED_CATEGORIES), for pickers; null without a dictionary. */
+  categories: string[] | null;
+};
+
+/** Categories listed per column in a summary: enough for a select, small enough to post. */
+export const MAX_LISTED_CATEGORIES = 200;
+
+/** What the Datasets panel, the dataset picker and the column table need: no bulk data. */
+export interface DatasetSummary {
+  /** Content-addressed: `<source id>@<first 16 hex of the fingerprint>`. */
+  id: string;
+  name: string;
+  kind: DatasetKind;
+  /** SHA-256 of the content; equal content is stored once. */
   fingerprint: string;
   createdAt: number;
-};
+  source: DatasetSource;
+  /** The file it was read from, if any. */
+  fileName: string | null;
+  /** Bytes of stored data. */
+  byteLength: number;
+  rows: number;
+  columns: ColumnInfo[];
+  /** Lathe's suggested plan: target, task, column types, missing values. */
+  defaultPlan: TablePlan;
+  /** What reading it noticed, e.g. a Windows-1252 fallback. */
+  notices: string[];
+  /** Set for built-in samples: "sample:iris". */
+  sampleId: string | null;
+  /**
+   * Set when the data came in as a numeric matrix (older Lathe, generated samples): its fingerprint
+   * is the matrix's, which these names let Lathe rebuild exactly (see `matrixOf`).
+   */
+  matrix?: { featureNames: string[]; targetName: string; classNames: string[]; task: TableTask };
+}
+
+/** A stored table dataset: its summary and its columns (two records in IndexedDB, see db.ts). */
+export interface TableDataset extends DatasetSummary {
+  kind: 'table';
+  table: TableData;
+}
+
+/** The bulk half of a stored dataset, kept apart so listing and renaming never touch it. */
+export interface DatasetData {
+  id: string;
+  table: TableData;
+}
+
+export type Dataset = TableDataset;
+
+export function columnInfo(c: TableColumn): ColumnInfo {
+  const { numbers: _n, codes: _c, categories, categoryCounts: _k, ...rest } = c;
+  return { ...rest, categories: categories ? categories.slice(0, MAX_LISTED_CATEGORIES) : null };
+}
+
+export function summaryOf(d: Dataset): DatasetSummary {
+  const { table, ...summary } = d;
+  return { ...summary, columns: table.columns.map(columnInfo) };
+}
+
+export function tableBytes(t: TableData): number {
+  return t.columns.reduce((n, c) => n + c.numbers.byteLength + (c.codes?.byteLength ?? 0), 0);
+}
+
+/** SHA-256 over the table's schema and every column's arrays, column by column (no big copy). */
+export async function fingerprintTable(t: TableData): Promise<string> {
+  const parts: string[] = [];
+  for (const c of t.columns) {
+    parts.push(await sha256Hex(c.numbers, c.codes ?? new Int32Array(0), new TextEncoder().encode(JSON.stringify(c.categories))));
+  }
+  const schema = JSON.stringify([t.numRows, t.columns.map((c) => c.name), t.decimalComma ?? false, parts]);
+  return sha256Hex(new TextEncoder().encode(schema));
+}
+
+/** The id a stored dataset gets from where it came from and its fingerprint. */
+export function datasetId(sourceId: string, fingerprint: string): string {
+  return `${sourceId}@${fingerprint.slice(0, 16)}`;
+}
+
+/** A numeric matrix as a stored table dataset, fingerprinted as a matrix (as it always was). */
+export async function tableDatasetFromInput(
+  d: TableDatasetInput,
+  now: number,
+  opts: { id?: string; source?: DatasetSource } = {},
+): Promise<TableDataset> {
+  return tableDatasetFromMatrix(d, await fingerprintDataset(d), now, opts);
+}
+
+/** The same, with a known fingerprint: synchronous, so an IndexedDB upgrade can use it. */
+export function tableDatasetFromMatrix(
+  d: Omit<TableDatasetInput, 'source'> & { source: string },
+  fingerprint: string,
+  now: number,
+  opts: { id?: string; source?: DatasetSource } = {},
+): TableDataset {
+  const { table, plan } = tableFromMatrix(d);
+  const source: DatasetSource = opts.source ?? (d.source === 'sample' ? 'sample' : 'upload');
+  return {
+    id: opts.id ?? datasetId(d.id, fingerprint),
+    name: d.name,
+    kind: 'table',
+    fingerprint,
+    createdAt: now,
+    source,
+    fileName: null,
+    byteLength: tableBytes(table),
+    rows: d.numSamples,
+    columns: table.columns.map(columnInfo),
+    defaultPlan: plan,
+    notices: [],
+    sampleId: d.source === 'sample' ? d.id : null,
+    matrix: { featureNames: [...d.featureNames], targetName: d.targetName, classNames: [...d.classNames], task: d.task },
+    table,
+  };
+}
+
+/** The numeric matrix a dataset came from, rebuilt from its columns; null for other datasets. */
+export function matrixOf(d: TableDataset): TableDatasetInput | null {
+  const m = d.matrix;
+  if (!m) return null;
+  const byName = new Map(d.table.columns.map((c) => [c.name, c]));
+  const n = d.table.numRows;
+  const features = new Float32Array(n * m.featureNames.length);
+  m.featureNames.forEach((name, j) => {
+    const col = byName.get(name);
+    if (!col) throw new Error(`The dataset has lost its column “${name}”.`);
+    for (let i = 0; i < n; i++) features[i * m.featureNames.length + j] = col.numbers[i]!;
+  });
+  const target = byName.get(m.targetName);
+  if (!target) throw new Error(`The dataset has lost its target column “${m.targetName}”.`);
+  const targets = new Float32Array(n);
+  if (m.task === 'classification') {
+    const index = new Map(m.classNames.map((c, i) => [c, i]));
+    for (let i = 0; i < n; i++) targets[i] = index.get(target.categories![target.codes![i]!]!) ?? Number.NaN;
+  } else targets.set(target.numbers);
+  return {
+    kind: 'table', id: d.sampleId ?? d.id.split('@')[0]!, name: d.name, task: m.task, featureNames: [...m.featureNames],
+    targetName: m.targetName, classNames: [...m.classNames], numSamples: n, numFeatures: m.featureNames.length,
+    features, targets, source: d.source === 'sample' ? 'sample' : 'upload',
+  };
+}
+
+/** Recomputes a dataset's fingerprint the way it was first computed (matrix or columns). */
+export function computeFingerprint(d: TableDataset): Promise<string> {
+  const matrix = matrixOf(d);
+  return matrix ? fingerprintDataset(matrix) : fingerprintTable(d.table);
+}
 
 export function transferablesOf(d: DatasetInput): ArrayBuffer[] {
   return [d.features.buffer as ArrayBuffer, d.targets.buffer as ArrayBuffer];
@@ -66,6 +217,7 @@ export function validateDataset(d: DatasetInput): string[] {
   return problems;
 }
 
+/** The fingerprint of a numeric matrix (how every dataset was identified before tables had columns). */
 export function fingerprintDataset(d: DatasetInput): Promise<string> {
   const schema = new TextEncoder().encode(
     JSON.stringify([d.kind, d.task, d.featureNames, d.targetName, d.classNames, d.numSamples, d.numFeatures]),

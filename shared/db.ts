@@ -1,12 +1,13 @@
 // The one IndexedDB schema for Lathe, its upgrade ladder, and the transactions both threads use.
 // Rule (from idb): inside a transaction await only IndexedDB requests; serialize everything first.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import type { Dataset } from './dataset';
+import { summaryOf, tableDatasetFromMatrix, type Dataset, type DatasetData, type DatasetSummary, type TableDatasetInput } from './dataset';
 import type { JobRecord, JobState } from './jobs';
 import type { RngState } from './rng';
 
 export const DB_NAME = 'lathe';
-export const DB_VERSION = 1;
+/** 1: jobs, checkpoints, datasets (numeric matrices), settings. 2: datasets as columns, with their summaries in `dataset-info`. */
+export const DB_VERSION = 2;
 /** Checkpoints kept per job: the newest and one fallback. */
 export const CHECKPOINTS_KEPT = 2;
 
@@ -59,7 +60,10 @@ export interface SettingRecord {
 export interface LatheSchema extends DBSchema {
   jobs: { key: string; value: JobRecord; indexes: { 'by-state': JobState } };
   checkpoints: { key: [string, number]; value: CheckpointRecord; indexes: { 'by-job': string } };
-  datasets: { key: string; value: Dataset };
+  /** The bulk half of each dataset (its columns); never read to list or rename. */
+  datasets: { key: string; value: DatasetData };
+  /** Each dataset's summary: name, kind, size, columns' facts, suggested plan. */
+  'dataset-info': { key: string; value: DatasetSummary; indexes: { 'by-fingerprint': string } };
   settings: { key: string; value: SettingRecord };
 }
 
@@ -67,7 +71,7 @@ export type LatheDb = IDBPDatabase<LatheSchema>;
 
 export function openLatheDb(name = DB_NAME): Promise<LatheDb> {
   return openDB<LatheSchema>(name, DB_VERSION, {
-    upgrade(db, oldVersion) {
+    upgrade(db, oldVersion, _newVersion, tx) {
       if (oldVersion < 1) {
         const jobs = db.createObjectStore('jobs', { keyPath: 'id' });
         jobs.createIndex('by-state', 'state');
@@ -76,7 +80,22 @@ export function openLatheDb(name = DB_NAME): Promise<LatheDb> {
         db.createObjectStore('datasets', { keyPath: 'id' });
         db.createObjectStore('settings', { keyPath: 'key' });
       }
-      // Later versions add `if (oldVersion < 2) { ... }` below, never editing the steps above.
+      if (oldVersion < 2) {
+        const info = db.createObjectStore('dataset-info', { keyPath: 'id' });
+        info.createIndex('by-fingerprint', 'fingerprint');
+        // Version 1 stored numeric matrices. Each becomes columns plus a summary, keeping its id and
+        // fingerprint, so its jobs and checkpoints still match. Synchronous work only: the upgrade
+        // transaction must not wait on anything but IndexedDB.
+        const bulk = tx.objectStore('datasets');
+        void bulk.openCursor().then(async function convert(cursor): Promise<void> {
+          if (!cursor) return;
+          const old = cursor.value as unknown as TableDatasetInput & { fingerprint: string; createdAt: number };
+          const dataset = tableDatasetFromMatrix(old, old.fingerprint, old.createdAt, { id: old.id });
+          await Promise.all([cursor.update({ id: dataset.id, table: dataset.table }), info.put(summaryOf(dataset))]);
+          await convert(await cursor.continue());
+        }).catch(() => tx.abort()); // better no upgrade (the app says so) than a half-converted store
+      }
+      // Later versions add `if (oldVersion < 3) { ... }` below, never editing the steps above.
     },
     blocking() {
       // Another tab wants a newer schema: let it proceed; this tab reopens on its next reload.
@@ -133,12 +152,62 @@ export function jobsInState(db: LatheDb, state: JobState): Promise<JobRecord[]> 
 
 /** Stores a dataset and a new queued job together, so neither exists without the other. */
 export async function putDatasetAndJob(db: LatheDb, dataset: Dataset, job: JobRecord): Promise<void> {
-  const tx = db.transaction(['datasets', 'jobs'], 'readwrite');
-  await settleOrAbort(tx, [tx.objectStore('datasets').put(dataset), tx.objectStore('jobs').put(job)]);
+  const tx = db.transaction(['datasets', 'dataset-info', 'jobs'], 'readwrite');
+  await settleOrAbort(tx, [
+    tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }),
+    tx.objectStore('dataset-info').put(summaryOf(dataset)),
+    tx.objectStore('jobs').put(job),
+  ]);
 }
 
-export function getDataset(db: LatheDb, id: string): Promise<Dataset | undefined> {
-  return db.get('datasets', id);
+/** Stores a dataset (both halves) in one transaction: it lands whole or not at all. */
+export async function putDataset(db: LatheDb, dataset: Dataset): Promise<void> {
+  const tx = db.transaction(['datasets', 'dataset-info'], 'readwrite');
+  await settleOrAbort(tx, [
+    tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }),
+    tx.objectStore('dataset-info').put(summaryOf(dataset)),
+  ]);
+}
+
+export async function getDataset(db: LatheDb, id: string): Promise<Dataset | undefined> {
+  const tx = db.transaction(['datasets', 'dataset-info'], 'readonly');
+  const [data, info] = await Promise.all([tx.objectStore('datasets').get(id), tx.objectStore('dataset-info').get(id)]);
+  if (!data || !info) return undefined;
+  return { ...info, kind: 'table', table: data.table };
+}
+
+export function getDatasetSummary(db: LatheDb, id: string): Promise<DatasetSummary | undefined> {
+  return db.get('dataset-info', id);
+}
+
+/** Newest first. */
+export async function listDatasets(db: LatheDb): Promise<DatasetSummary[]> {
+  const all = await db.getAll('dataset-info');
+  return all.sort((a, b) => b.createdAt - a.createdAt);
+}
+
+export function datasetByFingerprint(db: LatheDb, fingerprint: string): Promise<DatasetSummary | undefined> {
+  return db.getFromIndex('dataset-info', 'by-fingerprint', fingerprint);
+}
+
+/** Renames a dataset; only its summary changes. */
+export async function renameDataset(db: LatheDb, id: string, name: string): Promise<DatasetSummary> {
+  const tx = db.transaction('dataset-info', 'readwrite');
+  const info = await tx.store.get(id);
+  if (!info) {
+    tx.abort();
+    await tx.done.catch(() => undefined);
+    throw new Error(`There is no dataset with id ${id}.`);
+  }
+  const next = { ...info, name };
+  await Promise.all([tx.store.put(next), tx.done]);
+  return next;
+}
+
+/** Deletes a dataset's two records together. Callers check first which jobs still need it. */
+export async function deleteDataset(db: LatheDb, id: string): Promise<void> {
+  const tx = db.transaction(['datasets', 'dataset-info'], 'readwrite');
+  await settleOrAbort(tx, [tx.objectStore('datasets').delete(id), tx.objectStore('dataset-info').delete(id)]);
 }
 
 /** Newest first. */
@@ -184,13 +253,14 @@ async function settleOrAbort(tx: { abort(): void; done: Promise<void> }, request
  * so an existing one is kept; one with the same id but other data is refused.
  */
 export async function putImportedJob(db: LatheDb, job: JobRecord, checkpoint: CheckpointRecord, dataset: Dataset | null): Promise<void> {
-  const tx = db.transaction(['jobs', 'checkpoints', 'datasets'], 'readwrite');
+  const tx = db.transaction(['jobs', 'checkpoints', 'datasets', 'dataset-info'], 'readwrite');
   const writes: Promise<unknown>[] = [tx.objectStore('jobs').add(job), tx.objectStore('checkpoints').add(checkpoint)];
   if (dataset) {
-    const datasets = tx.objectStore('datasets');
+    const info = tx.objectStore('dataset-info');
     writes.push(
-      datasets.get(dataset.id).then((existing) => {
-        if (!existing) return datasets.add(dataset);
+      info.get(dataset.id).then((existing) => {
+        if (!existing)
+          return Promise.all([tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }), info.add(summaryOf(dataset))]);
         if (existing.fingerprint !== dataset.fingerprint)
           throw new Error(`A different dataset is already stored under the id ${dataset.id}.`);
         return undefined;

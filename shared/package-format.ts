@@ -4,15 +4,20 @@
 // Plain TypeScript (page and worker): no tfjs, no DOM.
 import { version } from '../package.json';
 import type { TrainConfig } from './config';
-import type { Dataset, DatasetInput, TableTask } from './dataset';
+import type { DatasetSummary, TableDatasetInput, TableTask } from './dataset';
 import type { CheckpointRecord } from './db';
 import type { JobRecord } from './jobs';
+import type { TableEncoding } from './table-types';
 
 export const APP_VERSION: string = version;
 
 export const PACKAGE_FORMAT = 'lathe-package';
-/** The package format this version writes and the newest it reads. Bump on any incompatible change. */
-export const PACKAGE_FORMAT_VERSION = 1;
+/**
+ * The package format this version writes and the newest it reads. Bump on any incompatible change.
+ * 1: the dataset as a numeric matrix (features.bin, targets.bin). 2: the dataset as columns
+ * (columns.json, numbers.bin, codes.bin) with its summary as `dataset.meta`. Both are read.
+ */
+export const PACKAGE_FORMAT_VERSION = 2;
 export const PACKAGE_EXTENSION = '.lathe';
 /** For downloads and the PWA manifest's `file_handlers`; the bytes are a plain zip. */
 export const PACKAGE_MIME_TYPE = 'application/x-lathe-package';
@@ -20,8 +25,13 @@ export const PACKAGE_PATHS = {
   manifest: 'manifest.json',
   weights: 'checkpoint/weights.bin',
   optimizer: 'checkpoint/optimizer.bin',
+  /** Format 1 datasets. */
   features: 'dataset/features.bin',
   targets: 'dataset/targets.bin',
+  /** Format 2 datasets. */
+  columns: 'dataset/columns.json',
+  numbers: 'dataset/numbers.bin',
+  codes: 'dataset/codes.bin',
 } as const;
 
 export const MODEL_JSON_FILE = 'model.json';
@@ -52,7 +62,10 @@ export interface InputFile {
 export type CheckpointMeta = Omit<CheckpointRecord, 'weightData' | 'optimizer'> & {
   optimizer: Omit<CheckpointRecord['optimizer'], 'data'>;
 };
-export type DatasetMeta = Omit<Dataset, 'features' | 'targets'>;
+/** Format 1's dataset description: a numeric matrix's shape and names. */
+export type MatrixMeta = Omit<TableDatasetInput, 'features' | 'targets'> & { fingerprint: string; createdAt: number };
+/** Format 2's: the dataset's summary. */
+export type DatasetMeta = DatasetSummary;
 
 export interface PackageFileEntry {
   path: string;
@@ -70,7 +83,7 @@ export interface PackageManifest {
   config: TrainConfig;
   configHash: string;
   checkpoint: CheckpointMeta;
-  dataset: { included: boolean; meta: DatasetMeta };
+  dataset: { included: boolean; meta: DatasetMeta | MatrixMeta };
   /** Every other file in the zip, with its size and SHA-256. */
   files: PackageFileEntry[];
 }
@@ -85,8 +98,18 @@ export interface LatheModelMetadata {
   targetName: string;
   /** Class names by output index; empty for regression. */
   labels: string[];
-  /** Inputs are `(x - mean) / std` per feature. */
+  /** Inputs are `(x - mean) / std` per feature (one-hot inputs: mean 0, std 1). */
   normalization: { mean: number[]; std: number[] } | null;
+  /**
+   * Regression models predict a standardized target: the value is `output × std + mean`. Null for
+   * classifiers; absent in metadata from before targets were standardized (outputs are values).
+   */
+  targetNormalization?: { mean: number; std: number } | null;
+  /**
+   * A table model's whole input transform (shared/table-types.ts `TableEncoding`): each original
+   * column, its type, statistics and categories, so raw rows can be encoded anywhere.
+   */
+  table?: TableEncoding;
   /** Text vocabulary; always null for tables. */
   vocabulary: string[] | null;
   config: TrainConfig;
@@ -99,20 +122,17 @@ export interface LatheModelMetadata {
 }
 
 export interface ImportOptions {
-  /** The dataset for a package exported without one (it must have the same fingerprint). */
-  dataset?: DatasetInput;
+  /** The CSV a package exported without its dataset was trained on; it must have the same fingerprint. */
+  datasetFile?: Blob;
 }
 
 /** What the user must supply to import a package that was exported without its dataset. */
 export interface NeededDataset {
-  /** e.g. "sample:iris": lets the page supply a built-in sample itself. */
-  sourceId: string;
   name: string;
-  task: TableTask;
-  featureNames: string[];
-  targetName: string;
-  classNames: string[];
-  numSamples: number;
+  /** The file it was read from, when known. */
+  fileName: string | null;
+  rows: number;
+  columns: string[];
   fingerprint: string;
 }
 
@@ -137,7 +157,7 @@ export interface Prediction {
   outputs: number[][];
   /** Softmax of logits, or the outputs of a softmax layer; null for regression. */
   probabilities: number[][] | null;
-  /** Label (or class index when unnamed) for classification, the value for regression. */
+  /** Label (or class index when unnamed) for classification, the value (in the target's units) for regression. */
   predicted: (string | number)[];
   /** Whether the rows were normalized with statistics stored with the model. */
   normalized: boolean;
@@ -145,8 +165,9 @@ export interface Prediction {
 
 export interface FineTuneRequest {
   name: string;
-  dataset: DatasetInput;
-  /** Training settings; the layers always come from the imported model. */
+  /** A stored dataset (see the Datasets panel); numeric columns only feed a Dense MLP. */
+  datasetId: string;
+  /** Training settings (and the table plan); the layers always come from the imported model. */
   config?: Partial<Omit<TrainConfig, 'model'>>;
 }
 
@@ -300,13 +321,24 @@ export function parsePackageManifest(value: unknown): PackageManifest {
   const ds = c.obj(m.dataset, 'dataset');
   if (typeof ds.included !== 'boolean') c.fail('dataset.included', 'must be true or false');
   const meta = c.obj(ds.meta, 'dataset.meta');
-  for (const f of ['id', 'name', 'targetName', 'fingerprint']) c.str(meta[f], `dataset.meta.${f}`);
+  for (const f of ['id', 'name', 'fingerprint']) c.str(meta[f], `dataset.meta.${f}`);
   c.oneOf(meta.kind, 'dataset.meta.kind', ['table']);
-  c.oneOf(meta.task, 'dataset.meta.task', ['classification', 'regression']);
-  c.strs(meta.featureNames, 'dataset.meta.featureNames');
-  c.strs(meta.classNames, 'dataset.meta.classNames');
-  c.count(meta.numSamples, 'dataset.meta.numSamples');
-  c.count(meta.numFeatures, 'dataset.meta.numFeatures');
+  if (formatVersion === 1) {
+    c.str(meta.targetName, 'dataset.meta.targetName');
+    c.oneOf(meta.task, 'dataset.meta.task', ['classification', 'regression']);
+    c.strs(meta.featureNames, 'dataset.meta.featureNames');
+    c.strs(meta.classNames, 'dataset.meta.classNames');
+    c.count(meta.numSamples, 'dataset.meta.numSamples');
+    c.count(meta.numFeatures, 'dataset.meta.numFeatures');
+  } else {
+    c.count(meta.rows, 'dataset.meta.rows');
+    c.arr(meta.columns, 'dataset.meta.columns').forEach((col, i) => c.str(c.obj(col, `dataset.meta.columns[${i}]`).name, `dataset.meta.columns[${i}].name`));
+    const plan = c.obj(meta.defaultPlan, 'dataset.meta.defaultPlan');
+    c.str(plan.target, 'dataset.meta.defaultPlan.target');
+    c.oneOf(plan.task, 'dataset.meta.defaultPlan.task', ['classification', 'regression']);
+    c.obj(plan.columns, 'dataset.meta.defaultPlan.columns');
+    c.oneOf(plan.missing, 'dataset.meta.defaultPlan.missing', ['drop', 'impute']);
+  }
   c.arr(m.files, 'files').forEach((f, i) => {
     const e = c.obj(f, `files[${i}]`);
     c.str(e.path, `files[${i}].path`);

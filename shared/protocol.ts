@@ -1,7 +1,10 @@
 // The contract between the page and the training worker, and between tabs.
 // The worker implements `TrainerApi`; the page's TrainerClient is its only caller.
 import type { TrainConfig } from './config';
-import type { DatasetInput } from './dataset';
+import type { DatasetInput, DatasetSummary } from './dataset';
+import type { SampleId } from './samples';
+import type { Evaluation } from './evaluation';
+import type { TablePlan } from './table-types';
 import type { Breakpoint, JobProgress, JobRecord, JobState, MetricPoint } from './jobs';
 import type {
   ExportedFile, FineTuneRequest, ImportOptions, ImportResult, InputFile, ModelExport, Prediction,
@@ -64,12 +67,42 @@ export interface WorkerSettings {
   historyEverySteps: number;
 }
 
-export interface SubmitRequest {
+export type SubmitRequest = {
   name: string;
+  /** For a table, `config.table` says how its columns are used (its dataset's suggestion by default). */
   config: TrainConfig;
-  dataset: DatasetInput;
   /** Pause by itself at this point (see `Breakpoint`); none by default. */
   breakpoint?: Breakpoint | null;
+} & (
+  | { /** A stored dataset (a sample made with `sample`, or an uploaded file). */ datasetId: string }
+  | { /** Data handed in as arrays (programs, tests); stored first, once. */ dataset: DatasetInput }
+);
+
+/** A table file added as a dataset. */
+export interface TableImport {
+  dataset: DatasetSummary;
+  /** The same content was already stored, so nothing new was written. */
+  reused: boolean;
+}
+
+/** A plan checked against its table's rows. */
+export interface PlanCheck {
+  problems: string[];
+  /** Rows the plan trains and validates on. */
+  rows: number;
+  /** Rows left out: a missing target, or (with 'drop') a missing input. */
+  dropped: number;
+  /** Input cells filled in (with 'impute'). */
+  imputed: number;
+}
+
+/** What deleting a dataset did, or why it waits for a confirmation. */
+export interface DatasetDeleteOutcome {
+  deleted: boolean;
+  /** Jobs that could still resume with it: listed (and nothing deleted) unless forced. */
+  resumable: { id: string; name: string; state: JobState }[];
+  /** Completed jobs that lose their predictions, evaluation and exports. */
+  finished: number;
 }
 
 /** Progress as sent on the wire: at most 10 a second per job. */
@@ -118,6 +151,31 @@ export interface TrainerApi {
    * one the run has already passed is refused with the current step named.
    */
   setBreakpoint(jobId: string, breakpoint: Breakpoint | null): Promise<JobRecord>;
+  /** A built-in sample as a stored dataset (made and stored the first time). */
+  sample(id: SampleId): Promise<TableImport>;
+  /**
+   * Reads a CSV/TSV file as it streams in and stores it as a dataset, unless the same content is
+   * stored already. `onProgress` (a Comlink proxy) gets bytes read of total. Rejects with a
+   * readable error naming the line and column; nothing is stored then.
+   */
+  importTable(file: Blob, onProgress?: (bytesRead: number, totalBytes: number) => void): Promise<TableImport>;
+  /** Stops a running `importTable` within one slice of the file; it rejects with an AbortError. */
+  cancelImport(): Promise<void>;
+  listDatasets(): Promise<DatasetSummary[]>;
+  renameDataset(id: string, name: string): Promise<DatasetSummary>;
+  /** Deletes a dataset; with resumable jobs still needing it, only when `force` (the page asks first). */
+  deleteDataset(id: string, options: { force: boolean }): Promise<DatasetDeleteOutcome>;
+  /** What a plan would train on: the problems that block it (naming line and column), and the rows it keeps. */
+  checkPlan(datasetId: string, plan: TablePlan): Promise<PlanCheck>;
+  /** Evaluation on the validation split: confusion matrix and per-class figures, or predicted against actual. */
+  evaluate(jobId: string): Promise<Evaluation>;
+  /**
+   * Predictions for rows of raw values keyed by original column name, from the live model while
+   * the job is in this worker (between steps, without stopping it), else from its newest checkpoint.
+   */
+  predictRecords(jobId: string, records: Record<string, string>[]): Promise<Prediction>;
+  /** A CSV with the same columns, returned with the prediction (and class probabilities) appended. */
+  predictFile(jobId: string, file: Blob): Promise<ExportedFile>;
   /** Which job this worker holds in memory (running or paused), if any. */
   activeJob(): Promise<{ jobId: string; state: JobState } | null>;
   memory(): Promise<TensorMemory>;
@@ -134,8 +192,6 @@ export interface TrainerApi {
    * ImportError whose message names the problem, and nothing stored changes.
    */
   importFiles(files: InputFile[], options?: ImportOptions): Promise<ImportResult>;
-  /** The app's predictions for raw feature rows, from the job's newest good checkpoint. */
-  predict(jobId: string, rows: number[][]): Promise<Prediction>;
   /** Predictions of an imported model (the files `importFiles` described) for raw feature rows. */
   predictImportedModel(files: InputFile[], rows: number[][]): Promise<Prediction>;
   /** A new queued job training an imported Dense MLP on a dataset, starting from its weights. */
@@ -149,7 +205,8 @@ export type TabMessage =
   | { type: 'backend'; info: BackendInfo }
   | { type: 'queue-changed' }
   | { type: 'command'; command: 'pause' | 'resume' | 'cancel'; jobId: string }
-  | { type: 'set-breakpoint'; jobId: string; breakpoint: Breakpoint | null };
+  | { type: 'set-breakpoint'; jobId: string; breakpoint: Breakpoint | null }
+  | { type: 'datasets-changed' };
 
 export const TAB_CHANNEL_NAME = 'lathe-jobs';
 export const TRAINER_LOCK_NAME = 'lathe-trainer';

@@ -1,12 +1,104 @@
-// Built-in sample data that can be generated anywhere (page, worker, tests). Iris ships as a CSV.
+// The built-in sample datasets: their catalogue (names, files, the config recommended for each)
+// and the data that is generated rather than read (XOR). Plain TypeScript: the page lists the
+// samples, the worker loads them, tests use the same generator.
+import type { TrainConfig } from './config';
 import type { TableDatasetInput } from './dataset';
 import { SeededRng } from './rng';
+
+export type SampleId = 'sample:xor' | 'sample:iris' | 'sample:penguins';
+
+export interface SampleInfo {
+  id: SampleId;
+  name: string;
+  description: string;
+  /** A CSV under `public/samples/`, read by the worker like an upload; null when generated. */
+  file: string | null;
+  recommended: TrainConfig;
+}
+
+export const SAMPLES: readonly SampleInfo[] = [
+  {
+    id: 'sample:xor',
+    name: 'XOR',
+    description: 'Four noisy clusters at the corners of the unit square; the label is the XOR of the corner.',
+    file: null,
+    recommended: {
+      model: {
+        kind: 'mlp',
+        hidden: [
+          { units: 8, activation: 'tanh' },
+          { units: 8, activation: 'tanh' },
+        ],
+      },
+      optimizer: 'adam',
+      learningRate: 0.05,
+      batchSize: 32,
+      epochs: 60,
+      validationSplit: 0.25,
+      seed: 42,
+    },
+  },
+  {
+    id: 'sample:iris',
+    name: 'Iris',
+    description: "Fisher's 150 iris flowers: four measurements, three species.",
+    file: 'iris.csv',
+    recommended: {
+      model: {
+        kind: 'mlp',
+        hidden: [
+          { units: 16, activation: 'relu' },
+          { units: 16, activation: 'relu' },
+        ],
+      },
+      optimizer: 'adam',
+      learningRate: 0.01,
+      batchSize: 16,
+      epochs: 100,
+      validationSplit: 0.2,
+      seed: 42,
+    },
+  },
+  {
+    id: 'sample:penguins',
+    name: 'Penguins (regression)',
+    description: 'Palmer penguins: species, island, bill, flipper and sex predict body mass in grams.',
+    file: 'penguins.csv',
+    recommended: {
+      model: {
+        kind: 'mlp',
+        hidden: [
+          { units: 32, activation: 'relu' },
+          { units: 16, activation: 'relu' },
+        ],
+      },
+      optimizer: 'adam',
+      learningRate: 0.01,
+      batchSize: 16,
+      epochs: 150,
+      validationSplit: 0.2,
+      seed: 42,
+    },
+  },
+];
+
+export function sampleInfo(id: string): SampleInfo | undefined {
+  return SAMPLES.find((s) => s.id === id);
+}
+
+export function isSampleId(value: string): value is SampleId {
+  return SAMPLES.some((s) => s.id === value);
+}
+
+export const XOR_SEED = 1;
+export const XOR_POINTS_PER_CORNER = 64;
+export const XOR_NOISE_SIGMA = 0.1;
 
 /**
  * Noisy XOR: `samplesPerCorner` points around each of (0,0), (0,1), (1,0), (1,1), in that order,
  * labelled by the XOR of the corner's coordinates.
  */
-export function makeXorDataset(samplesPerCorner = 64, noise = 0.1, seed = 1): TableDatasetInput {
+export function makeXorDataset(samplesPerCorner = XOR_POINTS_PER_CORNER, noise = XOR_NOISE_SIGMA, seed = XOR_SEED): TableDatasetInput {
   const rng = SeededRng.fromSeed(seed);
   const n = 4 * samplesPerCorner;
   const features = new Float32Array(n * 2);

@@ -1,9 +1,7 @@
 // The shapes of a user's table as Lathe understands it: parsed columns, the user's plan for them,
-// and the fitted encoding that turns rows into model inputs. Plain TypeScript; imports only the
-// task type from ./dataset, so the page, the worker and stored records all share one definition.
-import type { TableTask } from './dataset';
-
-export type { TableTask };
+// and the fitted encoding that turns rows into model inputs. Plain TypeScript with no imports, so
+// the page, the worker and stored records all share one definition.
+export type TableTask = 'classification' | 'regression';
 
 export type ColumnType = 'numeric' | 'categorical' | 'ignored';
 

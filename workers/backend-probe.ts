@@ -2,7 +2,9 @@
 // each backend, checks the maths against cpu, and picks the fastest. The choice is cached per
 // device and model size class, and re-probed when the browser or GPU changes.
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../shared/config';
+import { DEFAULT_CONFIG, type TrainConfig } from '../shared/config';
+import type { Dataset } from '../shared/dataset';
+import { MAX_ONE_HOT_CATEGORIES } from '../shared/table-types';
 import { getSetting, putSetting, type LatheDb } from '../shared/db';
 import { type BackendName, type BackendProbeResult, type ProbeSummary } from '../shared/protocol';
 import { SeededRng } from '../shared/rng';
@@ -22,6 +24,23 @@ export interface ProbeSpec {
   config: TrainConfig;
   numFeatures: number;
   numOutputs: number;
+}
+
+/** What `backend()` probes for before any job exists: a small MLP like the samples. */
+export const DEFAULT_PROBE_SPEC: ProbeSpec = { config: DEFAULT_CONFIG, numFeatures: 4, numOutputs: 3 };
+
+/** The probe's model for a job: the job's config at its dataset's input and output widths. */
+export function probeSpecFor(dataset: Dataset, config: TrainConfig): ProbeSpec {
+  const plan = config.table ?? dataset.defaultPlan;
+  let numFeatures = 0;
+  for (const c of dataset.columns) {
+    const type = c.name === plan.target ? 'ignored' : plan.columns[c.name];
+    if (type === 'numeric') numFeatures += 1;
+    else if (type === 'categorical') numFeatures += Math.min(c.distinctCount, MAX_ONE_HOT_CATEGORIES) + (c.distinctCount > MAX_ONE_HOT_CATEGORIES ? 1 : 0);
+  }
+  const target = dataset.columns.find((c) => c.name === plan.target);
+  const numOutputs = plan.task === 'classification' ? Math.max(2, target?.distinctCount ?? 2) : 1;
+  return { config, numFeatures: Math.max(1, numFeatures), numOutputs };
 }
 
 /** Speed ranking depends on model size: tiny nets are overhead-bound, large ones compute-bound. */

@@ -94,5 +94,9 @@ export class TableSource implements DataSource {
 /** The source and objective a dataset trains with: one place that knows every kind. */
 export function prepareSource(dataset: Dataset, config: TrainConfig): { source: DataSource; objective: Objective } {
   const data = prepareData(dataset, config);
-  return { source: new TableSource(data), objective: objectiveFor(data.task, data.numOutputs) };
+  const target = data.encoding.target;
+  return {
+    source: new TableSource(data, data.encoding),
+    objective: objectiveFor(data.task, data.numOutputs, 'std' in target ? target.std : 1),
+  };
 }

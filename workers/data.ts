@@ -1,9 +1,11 @@
-// Turns a stored dataset into device tensors for training: a seeded train/validation split and
-// z-score normalisation from the training rows only (so validation never leaks into it).
+// Turns a stored table into device tensors for training: the job's plan (target, column types,
+// missing values), a seeded train/validation split of the usable rows, and the encoding fitted on
+// the training rows only (so validation never leaks into it).
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../shared/config';
-import type { Dataset } from '../shared/dataset';
+import type { TableDataset } from '../shared/dataset';
 import { SeededRng } from '../shared/rng';
+import { encodeRows, fitEncoding, TableError, usableRows, validatePlan, type TableEncoding, type TablePlan } from '../shared/table';
 
 /** Offsets the split's RNG from the shuffle's, so changing one never changes the other. */
 const SPLIT_SEED_SALT = 0x5eed5eed;
@@ -20,37 +22,20 @@ export interface PreparedData {
   numTrain: number;
   numVal: number;
   xTrain: tf.Tensor2D;
-  /** int32 class ids or float32 values. */
+  /** int32 class ids or float32 (standardized) values. */
   yTrain: tf.Tensor1D;
   xVal: tf.Tensor2D | null;
   yVal: tf.Tensor1D | null;
+  /** Per model input, `(x - mean) / std`; a one-hot input has mean 0 and std 1. */
   normalization: Normalization;
+  encoding: TableEncoding;
+  /** Table rows of the validation split, in order (for evaluation). */
+  valRows: Uint32Array;
 }
 
-export function computeNormalization(features: Float32Array, rows: Uint32Array, numFeatures: number): Normalization {
-  const mean = new Array<number>(numFeatures).fill(0);
-  const std = new Array<number>(numFeatures).fill(0);
-  for (const r of rows) for (let j = 0; j < numFeatures; j++) mean[j]! += features[r * numFeatures + j]!;
-  for (let j = 0; j < numFeatures; j++) mean[j] = mean[j]! / rows.length;
-  for (const r of rows)
-    for (let j = 0; j < numFeatures; j++) std[j]! += (features[r * numFeatures + j]! - mean[j]!) ** 2;
-  for (let j = 0; j < numFeatures; j++) {
-    const s = Math.sqrt(std[j]! / rows.length);
-    // A constant column carries no information; dividing by 1 keeps it finite.
-    std[j] = s > 1e-12 ? s : 1;
-  }
-  return { mean, std };
-}
-
-function gatherRows(d: Dataset, rows: Uint32Array, norm: Normalization): { x: Float32Array; y: Float32Array } {
-  const f = d.numFeatures;
-  const x = new Float32Array(rows.length * f);
-  const y = new Float32Array(rows.length);
-  rows.forEach((r, i) => {
-    for (let j = 0; j < f; j++) x[i * f + j] = (d.features[r * f + j]! - norm.mean[j]!) / norm.std[j]!;
-    y[i] = d.targets[r]!;
-  });
-  return { x, y };
+/** The plan a job trains with: its own, or (jobs from before plans existed) its dataset's. */
+export function planFor(dataset: TableDataset, config: TrainConfig): TablePlan {
+  return config.table ?? dataset.defaultPlan;
 }
 
 export function splitRows(numSamples: number, validationSplit: number, seed: number): { train: Uint32Array; val: Uint32Array } {
@@ -59,25 +44,60 @@ export function splitRows(numSamples: number, validationSplit: number, seed: num
   return { val: perm.slice(0, numVal).sort(), train: perm.slice(numVal).sort() };
 }
 
-export function prepareData(d: Dataset, config: TrainConfig): PreparedData {
-  const { train, val } = splitRows(d.numSamples, config.validationSplit, config.seed);
-  const normalization = computeNormalization(d.features, train, d.numFeatures);
-  const t = gatherRows(d, train, normalization);
-  const v = val.length > 0 ? gatherRows(d, val, normalization) : null;
-  const yDtype = d.task === 'classification' ? 'int32' : 'float32';
+/** The table rows a job trains and validates on. */
+export function splitTable(dataset: TableDataset, config: TrainConfig): { plan: TablePlan; train: Uint32Array; val: Uint32Array } {
+  const plan = planFor(dataset, config);
+  const problems = validatePlan(dataset.table, plan);
+  if (problems.length > 0) throw new TableError(problems.join(' '));
+  const { rows } = usableRows(dataset.table, plan);
+  const split = splitRows(rows.length, config.validationSplit, config.seed);
+  return { plan, train: split.train.map((i) => rows[i]!), val: split.val.map((i) => rows[i]!) };
+}
+
+/** Per-input statistics of an encoding, in the `(x - mean) / std` form exports describe. */
+export function normalizationOf(encoding: TableEncoding): Normalization {
+  const mean: number[] = [];
+  const std: number[] = [];
+  for (const f of encoding.features) {
+    if (f.type === 'numeric') {
+      mean.push(f.mean);
+      std.push(f.std);
+    } else {
+      const width = f.categories.length + (f.other ? 1 : 0);
+      for (let i = 0; i < width; i++) {
+        mean.push(0);
+        std.push(1);
+      }
+    }
+  }
+  return { mean, std };
+}
+
+export function numOutputsOf(encoding: TableEncoding): number {
+  return 'classNames' in encoding.target ? encoding.target.classNames.length : 1;
+}
+
+export function prepareData(dataset: TableDataset, config: TrainConfig): PreparedData {
+  const { plan, train, val } = splitTable(dataset, config);
+  const encoding = fitEncoding(dataset.table, plan, train);
+  const numFeatures = encoding.inputNames.length;
+  const t = encodeRows(dataset.table, encoding, train);
+  const v = val.length > 0 ? encodeRows(dataset.table, encoding, val) : null;
   const toY = (y: Float32Array): tf.Tensor1D =>
-    yDtype === 'int32' ? tf.tensor1d(Int32Array.from(y), 'int32') : tf.tensor1d(y, 'float32');
+    plan.task === 'classification' ? tf.tensor1d(Int32Array.from(y), 'int32') : tf.tensor1d(y, 'float32');
   return {
-    task: d.task,
-    numFeatures: d.numFeatures,
-    numOutputs: d.task === 'classification' ? d.classNames.length : 1,
+    task: plan.task,
+    numFeatures,
+    numOutputs: numOutputsOf(encoding),
     numTrain: train.length,
     numVal: val.length,
-    xTrain: tf.tensor2d(t.x, [train.length, d.numFeatures]),
+    xTrain: tf.tensor2d(t.x, [train.length, numFeatures]),
     yTrain: toY(t.y),
-    xVal: v ? tf.tensor2d(v.x, [val.length, d.numFeatures]) : null,
+    xVal: v ? tf.tensor2d(v.x, [val.length, numFeatures]) : null,
     yVal: v ? toY(v.y) : null,
-    normalization,
+    normalization: normalizationOf(encoding),
+    encoding,
+    valRows: val,
   };
 }
 

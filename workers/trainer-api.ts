@@ -2,26 +2,23 @@
 // checkpoint, runs one session at a time, and persists checkpoint + job record atomically.
 // Built from injected dependencies so unit tests run it in Node on the cpu backend.
 import { hashConfig, validateConfig } from '../shared/config';
-import { fingerprintDataset, validateDataset, type Dataset } from '../shared/dataset';
+import { tableDatasetFromInput, validateDataset, type Dataset } from '../shared/dataset';
+import { TableError, validatePlan } from '../shared/table';
 import * as db from '../shared/db';
 import {
-  breakpointStep, describeBreakpoint, emptyProgress, toJobError, transition, validateBreakpoint, type Breakpoint, type JobRecord,
+  breakpointStep, describeBreakpoint, emptyProgress, toJobError, transition, validateBreakpoint, type JobRecord,
 } from '../shared/jobs';
 import type {
   BackendInfo, BackendName, SubmitRequest, TensorMemory, TrainerApi, WorkerEvent, WorkerEventListener, WorkerSettings,
 } from '../shared/protocol';
 import { DEFAULT_SETTINGS } from '../shared/settings';
-import { formatBytes, formatDuration } from '../shared/format';
 import { withLog } from '../shared/job-log';
 import { loadSession, JobProblem } from './session-loader';
-import { encodeCheckpoint } from './checkpoint-codec';
-import type { RunOutcome, TrainingSession } from './session';
+import { isQuotaError, persistCheckpoint, runLoop, snapshotJob, type Active, type RunContext } from './run-state';
+import { armBreakpoint, where } from './breakpoints';
 import { createTransferApi } from './export';
-import { sizeClass, type ProbeSpec } from './backend-probe';
-import { DEFAULT_CONFIG } from '../shared/config';
-
-/** What `backend()` probes for before any job exists: a small MLP like the samples. */
-const DEFAULT_PROBE_SPEC: ProbeSpec = { config: DEFAULT_CONFIG, numFeatures: 4, numOutputs: 3 };
+import { createTableApi } from './table-api';
+import { DEFAULT_PROBE_SPEC, probeSpecFor, sizeClass, type ProbeSpec } from './backend-probe';
 import * as tf from '@tensorflow/tfjs';
 
 /** After this many worker crashes on one job, the job fails instead of looping forever. */
@@ -33,32 +30,8 @@ export interface TrainerDeps {
   selectBackend: (forced: BackendName | null, spec: ProbeSpec, db: db.LatheDb) => Promise<BackendInfo>;
   /** Wall clock, ms since the epoch. */
   now?: () => number;
-}
-
-interface Active {
-  job: JobRecord;
-  session: TrainingSession;
-  /** `ended` once the run finished, failed or was cancelled; the record is final then. */
-  state: 'running' | 'paused' | 'ended';
-  datasetFingerprint: string;
-  seq: number;
-  /** Wall time the current running segment began; durations add up across segments. */
-  segmentStart: number;
-  baseDurationMs: number;
-  loop: Promise<void> | null;
-  storageFull: boolean;
-  /** Stages already logged in this running segment: each is logged once, not every epoch. */
-  loggedStages: Set<string>;
-}
-
-export function isQuotaError(err: unknown): boolean {
-  const name = (err as { name?: string } | null)?.name;
-  return name === 'QuotaExceededError' || (err instanceof Error && /quota/i.test(err.message));
-}
-
-function isGpuLoss(err: unknown): boolean {
-  const text = err instanceof Error ? `${err.name} ${err.message}` : String(err);
-  return /device (was )?lost|GPUDevice.*lost|mapAsync/i.test(text);
+  /** A sample file under public/samples/ (fetched in the browser; read from disk in tests). */
+  sampleFile: (file: string) => Promise<Blob>;
 }
 
 export function createTrainerApi(deps: TrainerDeps): TrainerApi {
@@ -74,6 +47,23 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
   const workerId = crypto.randomUUID().slice(0, 8);
 
   const database = (): Promise<db.LatheDb> => (dbPromise ??= deps.openDb());
+  const ctx: RunContext = {
+    database,
+    now,
+    emit: (event) => emit(event),
+    save: (job) => save(job),
+    release: (a) => {
+      if (active === a) active = null;
+    },
+    backendLost: () => {
+      backendInfo = null;
+    },
+  };
+
+  function dropActive(): void {
+    active?.session.dispose();
+    active = null;
+  }
 
   function emit(event: WorkerEvent): void {
     // The listener is a Comlink proxy: its call is a promise we neither need nor may leave floating.
@@ -93,132 +83,6 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
     backendKey = key;
     emit({ type: 'backend', info: backendInfo });
     return backendInfo;
-  }
-
-  function elapsed(a: Active): number {
-    return a.baseDurationMs + (a.state === 'running' ? now() - a.segmentStart : 0);
-  }
-
-  function snapshotJob(a: Active, extra: Partial<JobRecord> = {}): JobRecord {
-    const progress = { ...a.session.progress(), backend: a.job.backend };
-    return { ...a.job, progress, history: [...a.session.history], durationMs: elapsed(a), ...extra };
-  }
-
-  /**
-   * Serializes first, then writes checkpoint and job record in one transaction. `final` (a pause
-   * or the end) also stores the checkpoint's log entry before telling anyone, so a quick Resume
-   * can never be overwritten by this write.
-   */
-  async function persistCheckpoint(a: Active, job: JobRecord, final = false): Promise<JobRecord> {
-    if (a.seq > 0 && a.job.checkpointStep === a.session.cursor.globalStep) {
-      // Nothing trained since the last checkpoint: a second copy would only push out the fallback.
-      a.job = await save({ ...job, checkpointStep: a.job.checkpointStep });
-      return a.job;
-    }
-    const startedAt = performance.now();
-    const checkpoint = await encodeCheckpoint(a.session, a.job.config.optimizer, {
-      jobId: a.job.id,
-      seq: a.seq + 1,
-      configHash: a.job.configHash,
-      datasetFingerprint: a.datasetFingerprint,
-      createdAt: now(),
-    });
-    // Encoding drained the session's pending read-backs, so its history is complete only now.
-    const record = { ...job, history: checkpoint.history, checkpointStep: checkpoint.cursor.globalStep };
-    await db.writeCheckpoint(await database(), checkpoint, record);
-    a.seq = checkpoint.seq;
-    a.session.noteCheckpointWritten();
-    // Logged once committed, so the log never claims a checkpoint that did not land; the entry is
-    // stored with the next write of the record.
-    const ms = Math.round(performance.now() - startedAt);
-    a.job = withLog(record, 'checkpoint', `Checkpoint at step ${checkpoint.cursor.globalStep} (${formatBytes(checkpoint.byteLength)}, ${ms} ms)`, now(), {
-      data: { step: checkpoint.cursor.globalStep, bytes: checkpoint.byteLength, ms },
-    });
-    if (final) await db.putJob(await database(), a.job);
-    emit({ type: 'job', job: a.job });
-    return a.job;
-  }
-
-  function dropActive(): void {
-    active?.session.dispose();
-    active = null;
-  }
-
-  const storageFullNotice =
-    'Paused: storage is full, so the latest checkpoint could not be saved. The previous checkpoint is intact. Free some space (or delete old jobs), then resume.';
-
-  async function finishRun(a: Active, outcome: RunOutcome | { error: unknown }): Promise<void> {
-    // A breakpoint is consumed when it fires (or when a pause lands on the same step).
-    if (a.session.breakpointStep === null) a.job = { ...a.job, breakpoint: null };
-    if (outcome === 'paused' || outcome === 'breakpoint') {
-      a.baseDurationMs = elapsed(a);
-      a.state = 'paused';
-      const step = a.session.cursor.globalStep;
-      const notice = a.storageFull
-        ? storageFullNotice
-        : outcome === 'breakpoint'
-          ? `Paused at step ${step} by the breakpoint. Resume continues from here.`
-          : null;
-      const paused = withLog(
-        transition(snapshotJob(a), 'paused', now(), { notice }),
-        outcome === 'breakpoint' ? 'breakpoint' : 'paused',
-        outcome === 'breakpoint' ? `Paused at step ${step} by the breakpoint` : `Paused at step ${step}`,
-        now(),
-        { data: { step } },
-      );
-      if (a.storageFull) a.job = await save(paused).catch(() => paused);
-      else
-        await persistCheckpoint(a, paused, true).catch(async (err: unknown) => {
-          a.job = await save({ ...paused, notice: isQuotaError(err) ? storageFullNotice : `Paused, but the checkpoint failed: ${toJobError(err).message}` });
-        });
-      return;
-    }
-    a.baseDurationMs = elapsed(a);
-    a.state = 'ended';
-    active = null;
-    try {
-      const step = a.session.cursor.globalStep;
-      if (outcome === 'completed') {
-        const done = withLog(transition(snapshotJob(a), 'completed', now()), 'completed', `Completed: ${step} steps in ${formatDuration(a.baseDurationMs)}`, now(), {
-          data: { step, durationMs: a.baseDurationMs },
-        });
-        await persistCheckpoint(a, done, true).catch(async (err: unknown) => {
-          await save({ ...done, notice: `The final checkpoint could not be saved: ${toJobError(err).message}` });
-        });
-      } else if (outcome === 'cancelled') {
-        await save(withLog(transition(snapshotJob(a), 'cancelled', now()), 'cancelled', `Cancelled at step ${step}`, now(), { data: { step } }));
-      } else if (isGpuLoss(outcome.error)) {
-        backendInfo = null;
-        const message = toJobError(outcome.error).message;
-        await save(withLog(transition(snapshotJob(a), 'interrupted', now(), {
-          notice: `The GPU was lost (${message}). Resume continues from the last checkpoint (step ${a.job.checkpointStep ?? 0}).`,
-        }), 'interrupted', `The GPU was lost at step ${step}: ${message}`, now()));
-      } else {
-        const error = toJobError(outcome.error);
-        await save(withLog(transition(snapshotJob(a), 'failed', now(), { error }), 'failed', `Failed at step ${step}: ${error.message}`, now(), {
-          stack: error.stack,
-        }));
-      }
-    } finally {
-      a.session.dispose();
-    }
-  }
-
-  function runLoop(a: Active): Promise<void> {
-    a.state = 'running';
-    a.segmentStart = now();
-    const loop = a.session
-      .run()
-      .then(
-        (outcome) => finishRun(a, outcome),
-        (error: unknown) => finishRun(a, { error }),
-      )
-      .catch((err: unknown) => {
-        // Persisting the outcome failed; the job record keeps its last good state.
-        console.error('Lathe: could not record the end of a run', err);
-      });
-    a.loop = loop;
-    return loop;
   }
 
   async function stopActive(jobId: string, kind: 'pause' | 'cancel'): Promise<Active | null> {
@@ -248,19 +112,28 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       }
     },
 
-    async submit({ name, config, dataset, breakpoint = null }: SubmitRequest) {
-      const problems = [...validateConfig(config), ...validateBreakpoint(breakpoint, config.epochs), ...validateDataset(dataset)];
+    async submit(request: SubmitRequest) {
+      const { name, config, breakpoint = null } = request;
+      const problems = [...validateConfig(config), ...validateBreakpoint(breakpoint, config.epochs)];
+      if ('dataset' in request) problems.push(...validateDataset(request.dataset));
       if (problems.length > 0) throw new Error(problems.join(' '));
-      const fingerprint = await fingerprintDataset(dataset);
       // Content-addressed, so a job's dataset can never be replaced under it.
-      const stored: Dataset = { ...dataset, id: `${dataset.id}@${fingerprint.slice(0, 16)}`, fingerprint, createdAt: now() };
+      const stored: Dataset =
+        'dataset' in request
+          ? await tableDatasetFromInput(request.dataset, now())
+          : await db.getDataset(await database(), request.datasetId).then((d) => {
+              if (!d) throw new Error('That dataset is no longer stored (it was deleted); choose another one.');
+              return d;
+            });
+      const planProblems = validatePlan(stored.table, config.table ?? stored.defaultPlan);
+      if (planProblems.length > 0) throw new TableError(planProblems.join(' '));
       const t = now();
       const job: JobRecord = {
         id: crypto.randomUUID(), name, state: 'queued', datasetId: stored.id, config, configHash: await hashConfig(config),
         createdAt: t, queuedAt: t, startedAt: null, finishedAt: null, durationMs: 0, error: null, notice: null,
         progress: emptyProgress(config.epochs), history: [], backend: null, backendReason: null,
         checkpointStep: null, resumedFromStep: null, crashCount: 0, breakpoint,
-        log: [{ at: t, kind: 'queued', text: `Queued: ${config.epochs} epochs on ${dataset.name}` }],
+        log: [{ at: t, kind: 'queued', text: `Queued: ${config.epochs} epochs on ${stored.name}` }],
       };
       await db.putDatasetAndJob(await database(), stored, job);
       emit({ type: 'job', job });
@@ -284,9 +157,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
         return save({ ...transition(job, 'failed', now()), crashCount, error: { message: `The training worker crashed ${crashCount} times on this job, so Lathe stopped retrying. Its last checkpoint (step ${job.checkpointStep ?? 0}) is kept.` } });
       }
       const dataset = await db.getDataset(database_, job.datasetId);
-      const info = await ensureBackend(
-        dataset ? { config: job.config, numFeatures: dataset.numFeatures, numOutputs: dataset.task === 'classification' ? dataset.classNames.length : 1 } : DEFAULT_PROBE_SPEC,
-      );
+      const info = await ensureBackend(dataset ? probeSpecFor(dataset, job.config) : DEFAULT_PROBE_SPEC);
       const base = { backend: info.backend, backendReason: info.reason, error: null, notice: null, crashCount };
       job = crashRecovery ? { ...job, ...base } : transition(job, 'running', now(), base);
       if (crashRecovery)
@@ -322,7 +193,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
           },
           checkpoint: async () => {
             try {
-              await persistCheckpoint(a, snapshotJob(a));
+              await persistCheckpoint(ctx, a, snapshotJob(ctx, a));
             } catch (err) {
               if (!isQuotaError(err)) throw err;
               a.storageFull = true;
@@ -331,8 +202,8 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
           },
         });
         active = a;
-        a.job = await save(snapshotJob(a));
-        void runLoop(a);
+        a.job = await save(snapshotJob(ctx, a));
+        void runLoop(ctx, a);
         return a.job;
       } catch (err) {
         if (!(err instanceof JobProblem)) console.error('Lathe: a job could not start', err);
@@ -353,8 +224,8 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       a.storageFull = false;
       a.loggedStages.clear();
       const step = a.session.cursor.globalStep;
-      a.job = await save(withLog(transition(snapshotJob(a), 'running', now(), { notice: null }), 'resumed', `Resumed at step ${step}`, now(), { data: { step } }));
-      void runLoop(a);
+      a.job = await save(withLog(transition(snapshotJob(ctx, a), 'running', now(), { notice: null }), 'resumed', `Resumed at step ${step}`, now(), { data: { step } }));
+      void runLoop(ctx, a);
       return a.job;
     },
 
@@ -365,7 +236,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
         active = null;
         a.session.dispose();
         const step = a.session.cursor.globalStep;
-        return save(withLog(transition(snapshotJob(a), 'cancelled', now()), 'cancelled', `Cancelled at step ${step} while paused`, now()));
+        return save(withLog(transition(snapshotJob(ctx, a), 'cancelled', now()), 'cancelled', `Cancelled at step ${step} while paused`, now()));
       }
       if (a) return (await db.getJob(await database(), jobId)) ?? a.job;
       return db.updateJob(await database(), jobId, (j) => withLog(transition(j, 'cancelled', now()), 'cancelled', 'Cancelled before it ran again', now())).then((j) => {
@@ -386,7 +257,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
         if (target !== null && target >= a.session.totalSteps)
           throw new Error(`A breakpoint at ${where(bp!, target)} is at or past the last step (${a.session.totalSteps}); the job simply completes there.`);
         a.session.breakpointStep = target;
-        a.job = await save(withLog({ ...(a.state === 'running' ? snapshotJob(a) : a.job), breakpoint: bp }, 'note', bp ? `Breakpoint set at ${where(bp, target!)}` : 'Breakpoint cleared', now()));
+        a.job = await save(withLog({ ...(a.state === 'running' ? snapshotJob(ctx, a) : a.job), breakpoint: bp }, 'note', bp ? `Breakpoint set at ${where(bp, target!)}` : 'Breakpoint cleared', now()));
         return a.job;
       }
       const job = await db.updateJob(await database(), jobId, (j) => {
@@ -415,28 +286,9 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
     },
 
     // Export and import (issue 4), delegated to workers/export/.
-    ...createTransferApi({ database, now, ensureBackend, onJob: (job) => emit({ type: 'job', job }) }),
+    ...createTransferApi({ database, now, sampleFile: deps.sampleFile, ensureBackend, onJob: (job) => emit({ type: 'job', job }) }),
+    // Datasets, evaluation and predictions (issue 8), delegated to table-api.ts.
+    ...createTableApi({ database, now, sampleFile: deps.sampleFile, ensureBackend, live: (jobId: string) => (active && active.job.id === jobId && active.state !== 'ended' ? active : null) }),
   };
   return api;
-}
-
-/**
- * Sets the session's breakpoint step from the job's breakpoint. One that a resumed run has
- * already passed, or that lies at or past the last step, is dropped with a notice saying why.
- */
-function armBreakpoint(session: TrainingSession, bp: Breakpoint | null): { breakpoint: Breakpoint | null; notice: string | null } {
-  session.breakpointStep = null;
-  if (!bp) return { breakpoint: null, notice: null };
-  const target = breakpointStep(bp, session.stepsPerEpoch);
-  if (target <= session.cursor.globalStep)
-    return { breakpoint: null, notice: `The breakpoint at ${where(bp, target)} was already passed, so it was removed.` };
-  if (target >= session.totalSteps)
-    return { breakpoint: null, notice: `The breakpoint at ${where(bp, target)} is at or past the last step (${session.totalSteps}), so the job runs to the end.` };
-  session.breakpointStep = target;
-  return { breakpoint: bp, notice: null };
-}
-
-/** "step 40", or "the end of epoch 5 (step 30)". */
-function where(bp: Breakpoint, target: number): string {
-  return bp.kind === 'step' ? describeBreakpoint(bp) : `${describeBreakpoint(bp)} (step ${target})`;
 }

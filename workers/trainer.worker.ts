@@ -7,7 +7,15 @@ import type { TrainerApi } from '../shared/protocol';
 import { chooseBackend } from './backend';
 import { createTrainerApi } from './trainer-api';
 
-const api = createTrainerApi({ openDb: () => openLatheDb(), selectBackend: chooseBackend });
+/** Sample files are served with the app (and precached by its service worker). */
+async function sampleFile(file: string): Promise<Blob> {
+  const url = new URL(`${import.meta.env.BASE_URL}samples/${file}`, self.location.origin);
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`Could not load the sample ${file} (${response.status} ${response.statusText}).`);
+  return response.blob();
+}
+
+const api = createTrainerApi({ openDb: () => openLatheDb(), selectBackend: chooseBackend, sampleFile });
 
 /** Buffers of freshly built export bytes; each listed once, or postMessage throws. */
 function buffersOf(files: ExportedFile[]): ArrayBuffer[] {
@@ -19,6 +27,18 @@ const exposed: TrainerApi = {
   async exportModel(jobId, options) {
     const result: ModelExport = await api.exportModel(jobId, options);
     return Comlink.transfer(result, buffersOf(result.kind === 'zip' ? [result.file] : result.files));
+  },
+  async importTable(file, onProgress) {
+    try {
+      return await api.importTable(file, onProgress);
+    } finally {
+      // A Comlink proxy holds a MessagePort until released.
+      (onProgress as Partial<Comlink.Remote<unknown>> | undefined)?.[Comlink.releaseProxy]?.();
+    }
+  },
+  async predictFile(jobId, file) {
+    const out = await api.predictFile(jobId, file);
+    return Comlink.transfer(out, buffersOf([out]));
   },
   async exportPackage(jobId, options) {
     const file = await api.exportPackage(jobId, options);

@@ -2,10 +2,12 @@
 // leadership, scheduler) and gives components the few actions they may call.
 import { openLatheDb, type LatheDb } from '../../shared/db';
 import type { Breakpoint, JobRecord } from '../../shared/jobs';
+import type { DatasetSummary } from '../../shared/dataset';
 import type { TabMessage, WorkerEvent } from '../../shared/protocol';
 import { JobsStore } from './jobs.svelte';
 import { Leadership } from './leadership';
-import { cloneDataset, loadSample } from './samples';
+import { DatasetsStore, TABLE_FILE } from './datasets.svelte';
+import { TableResults } from './table-results.svelte';
 import { Scheduler, type JobCommand } from './scheduler';
 import { SettingsStore } from './settings.svelte';
 import type { SetupForm } from './setup.svelte';
@@ -34,6 +36,9 @@ export function errorText(error: unknown): string {
 
 export class Lathe {
   readonly jobs = new JobsStore();
+  readonly datasets = new DatasetsStore();
+  /** Evaluation and predictions of table jobs. */
+  readonly results = new TableResults(() => this.#client);
   readonly settings: SettingsStore;
   /** Export, import and share (issue 4). */
   readonly transfer: Transfer;
@@ -85,7 +90,8 @@ export class Lathe {
         this.jobs.select(job.id);
       },
       jobQueued: (job) => this.#queued(job),
-      loadSample: (id) => loadSample(id, import.meta.env.BASE_URL),
+      isTable: (file) => TABLE_FILE.test(file.name),
+      addTable: (file) => this.addTable(file),
     });
   }
 
@@ -95,6 +101,7 @@ export class Lathe {
     const db = await (this.#deps.openDb ?? openLatheDb)();
     await this.settings.load(db);
     await this.jobs.load(db);
+    await this.datasets.load({ db, client: () => this.#client, announce: () => this.#channel.post({ type: 'datasets-changed' }) });
     const client = new TrainerClient({
       settings: $state.snapshot(this.settings.worker),
       onEvent: (e) => this.#onWorkerEvent(e),
@@ -122,10 +129,24 @@ export class Lathe {
     this.#refreshStorage(0);
   }
 
+  /** The worker's client once started; the setup form asks it for samples and plan checks. */
+  get client(): TrainerClient | null {
+    return this.#client;
+  }
+
+  /** Where an added table goes once stored: the setup form selects it. */
+  onTableAdded: ((dataset: DatasetSummary) => void) | null = null;
+
+  /** Reads a table file in the worker (progress, cancel) and selects it in the setup form. */
+  async addTable(file: File): Promise<void> {
+    const result = await this.datasets.add(file);
+    if (result) this.onTableAdded?.(result.dataset);
+  }
+
   /** Queues the form's job. On failure the form keeps everything and the reason is shown. */
   async train(form: SetupForm): Promise<JobRecord | null> {
     const client = this.#client;
-    if (!client || !form.dataset || form.problems.length > 0 || form.submitting) return null;
+    if (!client || !form.dataset || !form.canTrain) return null;
     form.submitting = true;
     this.alert = null;
     try {
@@ -134,8 +155,8 @@ export class Lathe {
         .catch((e: unknown) => this.report(e, 'Could not ask for persistent storage'));
       const job = await client.submit({
         name: form.jobName(),
-        config: $state.snapshot(form.config),
-        dataset: cloneDataset(form.dataset),
+        config: form.jobConfig(),
+        datasetId: form.dataset.id,
         breakpoint: $state.snapshot(form.breakpoint),
       });
       this.#queued(job);
@@ -220,6 +241,7 @@ export class Lathe {
     this.#hasFollowers = true;
     this.jobs.enqueue(message);
     if (message.type === 'job') this.#refreshStorage();
+    if (message.type === 'datasets-changed') void this.datasets.refresh().catch((e: unknown) => this.report(e, 'Could not read the datasets'));
     if (!this.isLeader || !this.#scheduler) return;
     const scheduler = this.#scheduler;
     if (message.type === 'job') scheduler.jobChanged(message.job);

@@ -13,7 +13,9 @@ export interface ChartData {
   columns: (number | null)[][];
 }
 
-const ORDER = ['loss', 'val_loss', 'acc', 'val_acc'];
+const ORDER = ['loss', 'val_loss', 'acc', 'val_acc', 'r2', 'val_r2'];
+/** Errors in the target's own units (grams, dollars) would dwarf the 0..1 metrics: shown as numbers, not curves. */
+const NOT_CHARTED = new Set(['mae', 'val_mae', 'rmse', 'val_rmse']);
 
 function rank(key: string): number {
   const i = ORDER.indexOf(key);
@@ -40,7 +42,7 @@ export function toChartData(history: readonly MetricPoint[], expected: readonly 
     const row = rows.get(p.step) ?? {};
     const values: Record<string, number> = { loss: p.loss, ...p.metrics };
     for (const [k, v] of Object.entries(values)) {
-      if (!Number.isFinite(v)) continue;
+      if (!Number.isFinite(v) || NOT_CHARTED.has(k)) continue;
       if (p.kind === 'epoch' || row[k] === undefined) row[k] = v;
       keys.add(k);
     }

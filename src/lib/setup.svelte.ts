@@ -1,22 +1,40 @@
-// The setup form's state: the chosen sample, its loaded dataset, and the training config the
-// user is editing. It survives failed submits, so nothing typed is lost.
-import { validateConfig, type HiddenLayer, type TrainConfig } from '../../shared/config';
+// The setup form's state: the chosen dataset (a sample, or a stored upload), how its columns are
+// used (the plan: target, task, column types, missing values, checked against the rows by the
+// worker), and the training config. It survives failed submits, so nothing typed is lost.
+import { DEFAULT_CONFIG, validateConfig, type HiddenLayer, type TrainConfig } from '../../shared/config';
+import type { DatasetSummary } from '../../shared/dataset';
 import { validateBreakpoint, type Breakpoint } from '../../shared/jobs';
-import type { DatasetInput } from '../../shared/dataset';
+import type { PlanCheck } from '../../shared/protocol';
+import { isSampleId, sampleInfo } from '../../shared/samples';
+import type { ColumnType, TablePlan, TableTask } from '../../shared/table-types';
 import { defaultJobName } from './job-records';
-import { describeDataset, loadSample, sampleInfo, SAMPLES, type SampleId } from './samples';
+import type { TrainerClient } from './trainer-client';
 
 export const MAX_HIDDEN_LAYERS = 8;
+/** The plan is checked against the rows at most this often while the user edits it, in ms. */
+const PLAN_CHECK_DELAY_MS = 150;
 
-export function isSampleId(value: string): value is SampleId {
-  return SAMPLES.some((s) => s.id === value);
-}
+/** For a user's own table: a modest MLP that trains most small tables well. */
+export const TABLE_CONFIG: TrainConfig = {
+  ...DEFAULT_CONFIG,
+  model: { kind: 'mlp', hidden: [{ units: 32, activation: 'relu' }, { units: 16, activation: 'relu' }] },
+  learningRate: 0.01,
+  batchSize: 32,
+  epochs: 50,
+  validationSplit: 0.2,
+};
+
+type SetupClient = Pick<TrainerClient, 'sample' | 'checkPlan'>;
 
 export class SetupForm {
-  datasetId: SampleId = $state('sample:xor');
-  config: TrainConfig = $state(structuredClone(SAMPLES[0]!.recommended));
-  /** Typed arrays must not be proxied: replaced whole. */
-  dataset: DatasetInput | null = $state.raw(null);
+  /** The dataset select's value: a sample id ("sample:iris") or a stored dataset's id. */
+  datasetId: string = $state('sample:xor');
+  dataset: DatasetSummary | null = $state.raw(null);
+  config: TrainConfig = $state(structuredClone(sampleInfo('sample:xor')!.recommended));
+  /** How the dataset's columns are used; starts as the dataset's suggestion. */
+  plan: TablePlan | null = $state(null);
+  check: PlanCheck | null = $state.raw(null);
+  checking = $state(false);
   loadError: string | null = $state(null);
   submitting = $state(false);
   /** "Pause at": none, or a step or epoch number (a breakpoint for the new job). */
@@ -29,31 +47,93 @@ export class SetupForm {
   readonly problems: string[] = $derived([
     ...validateConfig(this.config),
     ...validateBreakpoint(this.breakpoint, this.config.epochs),
+    ...(this.check?.problems ?? []),
   ]);
   readonly summary: string = $derived(
-    this.loadError ?? (this.dataset ? describeDataset(this.dataset) : 'Loading the dataset…'),
+    this.loadError ?? (this.dataset ? describeDataset(this.dataset, this.plan) : 'Loading the dataset…'),
   );
-  readonly canTrain: boolean = $derived(this.problems.length === 0 && this.dataset !== null && !this.submitting);
+  readonly canTrain: boolean = $derived(
+    this.problems.length === 0 && this.dataset !== null && this.plan !== null && this.check !== null && !this.checking && !this.submitting,
+  );
 
+  #client: () => SetupClient | null;
   #loadToken = 0;
+  #checkTimer: ReturnType<typeof setTimeout> | null = null;
+  #checkToken = 0;
 
-  /** Switches dataset and fills in its recommended config. Never rejects: problems land in `loadError`. */
-  async choose(id: SampleId): Promise<void> {
-    const info = sampleInfo(id);
-    if (!info) return;
+  constructor(client: () => SetupClient | null = () => null) {
+    this.#client = client;
+  }
+
+  /**
+   * Switches dataset: a sample fills in its recommended config; a stored upload keeps the model and
+   * training settings but starts from its own suggested plan. Never rejects: problems land in `loadError`.
+   */
+  async choose(id: string, stored: DatasetSummary | undefined = undefined): Promise<void> {
     const token = ++this.#loadToken;
+    const previous = this.datasetId;
     this.datasetId = id;
-    this.config = structuredClone(info.recommended);
     this.dataset = null;
+    this.plan = null;
+    this.check = null;
     this.loadError = null;
+    const sample = isSampleId(id) ? sampleInfo(id) : undefined;
+    if (sample) this.config = structuredClone(sample.recommended);
+    // Leaving a sample for an upload: the sample's tuned settings would not fit it.
+    else if (isSampleId(previous)) this.config = structuredClone(TABLE_CONFIG);
     try {
-      const dataset = await loadSample(id, import.meta.env.BASE_URL);
-      // The user may have picked another sample while this one loaded.
-      if (token === this.#loadToken) this.dataset = dataset;
+      let dataset = stored ?? null;
+      if (sample) {
+        const client = this.#client();
+        if (!client) throw new Error('Lathe is still starting.');
+        dataset = (await client.sample(sample.id)).dataset;
+      }
+      if (!dataset) throw new Error('That dataset is no longer stored.');
+      // The user may have picked another dataset while this one loaded.
+      if (token !== this.#loadToken) return;
+      this.dataset = dataset;
+      this.plan = structuredClone(dataset.defaultPlan);
+      this.#scheduleCheck(0);
     } catch (error) {
-      if (token === this.#loadToken)
-        this.loadError = `Could not load ${info.name}: ${error instanceof Error ? error.message : String(error)}`;
+      if (token === this.#loadToken) this.loadError = `Could not load the dataset: ${error instanceof Error ? error.message : String(error)}`;
     }
+  }
+
+  /** A freshly added upload: selected, with the table defaults. */
+  async chooseUpload(dataset: DatasetSummary): Promise<void> {
+    this.config = structuredClone(TABLE_CONFIG);
+    await this.choose(dataset.id, dataset);
+  }
+
+  setTarget(name: string): void {
+    if (!this.plan || !this.dataset) return;
+    const columns = { ...this.plan.columns };
+    const previous = this.plan.target;
+    delete columns[name];
+    const back = this.dataset.columns.find((c) => c.name === previous);
+    columns[previous] = back ? back.inferred : 'ignored';
+    const target = this.dataset.columns.find((c) => c.name === name);
+    const task: TableTask = target?.inferred === 'categorical' || (target?.distinctCount ?? 99) <= 20 ? 'classification' : 'regression';
+    this.plan = { ...this.plan, target: name, task, columns };
+    this.#scheduleCheck();
+  }
+
+  setColumnType(name: string, type: ColumnType): void {
+    if (!this.plan) return;
+    this.plan = { ...this.plan, columns: { ...this.plan.columns, [name]: type } };
+    this.#scheduleCheck();
+  }
+
+  setTask(task: TableTask): void {
+    if (!this.plan) return;
+    this.plan = { ...this.plan, task };
+    this.#scheduleCheck();
+  }
+
+  setMissing(missing: TablePlan['missing']): void {
+    if (!this.plan) return;
+    this.plan = { ...this.plan, missing };
+    this.#scheduleCheck();
   }
 
   addLayer(): void {
@@ -68,6 +148,39 @@ export class SetupForm {
   }
 
   jobName(): string {
-    return defaultJobName(sampleInfo(this.datasetId)?.name ?? this.datasetId, this.config);
+    return defaultJobName(this.dataset?.name ?? this.datasetId, this.config);
   }
+
+  /** The config a job is submitted with: the form's settings and plan. */
+  jobConfig(): TrainConfig {
+    return { ...$state.snapshot(this.config), ...(this.plan ? { table: $state.snapshot(this.plan) } : {}) };
+  }
+
+  #scheduleCheck(delayMs = PLAN_CHECK_DELAY_MS): void {
+    if (this.#checkTimer) clearTimeout(this.#checkTimer);
+    this.checking = true;
+    this.#checkTimer = setTimeout(() => void this.#runCheck(), delayMs);
+  }
+
+  async #runCheck(): Promise<void> {
+    const token = ++this.#checkToken;
+    const client = this.#client();
+    const { dataset, plan } = this;
+    if (!client || !dataset || !plan) return;
+    try {
+      const check = await client.checkPlan(dataset.id, $state.snapshot(plan));
+      if (token === this.#checkToken) this.check = check;
+    } catch (error) {
+      if (token === this.#checkToken)
+        this.check = { problems: [`Could not check the columns: ${error instanceof Error ? error.message : String(error)}`], rows: 0, dropped: 0, imputed: 0 };
+    } finally {
+      if (token === this.#checkToken) this.checking = false;
+    }
+  }
+}
+
+export function describeDataset(d: DatasetSummary, plan: TablePlan | null): string {
+  const used = plan ? Object.values(plan.columns).filter((t) => t !== 'ignored').length : d.columns.length - 1;
+  const task = plan ? (plan.task === 'classification' ? `classification of ${plan.target}` : `regression of ${plan.target}`) : '';
+  return `${d.rows.toLocaleString('en-US')} rows · ${used} input columns · ${task}`;
 }

@@ -1,14 +1,20 @@
 // TrainerClient: the only page code that knows a training worker exists. It starts the worker on
 // first use, races every call against a timeout and the worker's death, and reports deaths.
 import * as Comlink from 'comlink';
-import { transferablesOf } from '../../shared/dataset';
+import { transferablesOf, type DatasetSummary } from '../../shared/dataset';
+import type { Evaluation } from '../../shared/evaluation';
+import type { SampleId } from '../../shared/samples';
+import type { TablePlan } from '../../shared/table-types';
 import type { Breakpoint, JobRecord, JobState } from '../../shared/jobs';
 import type {
   ExportedFile, FineTuneRequest, ImportOptions, ImportResult, InputFile, ModelExport, Prediction,
 } from '../../shared/package-format';
 import type {
   BackendInfo,
+  DatasetDeleteOutcome,
+  PlanCheck,
   SubmitRequest,
+  TableImport,
   TensorMemory,
   TrainerApi,
   WorkerEvent,
@@ -21,6 +27,8 @@ export const CALL_TIMEOUT_MS = 15_000;
 export const START_TIMEOUT_MS = 180_000;
 /** Export, import, prediction and fine-tuning read and write whole files; a big one takes a while. */
 export const FILE_CALL_TIMEOUT_MS = 180_000;
+/** Reading a table file of hundreds of MB takes minutes; progress shows, and the user can cancel. */
+export const TABLE_IMPORT_TIMEOUT_MS = 900_000;
 /** How often a worker that is training is asked whether it is still alive. */
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 /** A worker that has not answered a ping for this long is taken as dead. */
@@ -109,8 +117,54 @@ export class TrainerClient {
     if (this.#live) await this.#call('updateSettings', (api) => api.updateSettings(settings));
   }
 
+  /** Data handed in as arrays is transferred: the caller must not reuse it. */
   submit(request: SubmitRequest): Promise<JobRecord> {
-    return this.#call('submit', (api) => api.submit(Comlink.transfer(request, transferablesOf(request.dataset))));
+    const buffers = 'dataset' in request ? transferablesOf(request.dataset) : [];
+    return this.#call('submit', (api) => api.submit(Comlink.transfer(request, buffers)));
+  }
+
+  // ---- Datasets, evaluation and predictions (issue 8) ----
+
+  sample(id: SampleId): Promise<TableImport> {
+    return this.#call('sample', (api) => api.sample(id), FILE_CALL_TIMEOUT_MS);
+  }
+
+  /** The file is read by the worker as it streams; the page never holds its text. */
+  importTable(file: File, onProgress: (bytesRead: number, totalBytes: number) => void): Promise<TableImport> {
+    // The worker releases this proxy (and its MessagePort) when the import ends.
+    return this.#call('importTable', (api) => api.importTable(file, Comlink.proxy(onProgress)), TABLE_IMPORT_TIMEOUT_MS);
+  }
+
+  cancelImport(): Promise<void> {
+    return this.#call('cancelImport', (api) => api.cancelImport());
+  }
+
+  listDatasets(): Promise<DatasetSummary[]> {
+    return this.#call('listDatasets', (api) => api.listDatasets());
+  }
+
+  renameDataset(id: string, name: string): Promise<DatasetSummary> {
+    return this.#call('renameDataset', (api) => api.renameDataset(id, name));
+  }
+
+  deleteDataset(id: string, options: { force: boolean }): Promise<DatasetDeleteOutcome> {
+    return this.#call('deleteDataset', (api) => api.deleteDataset(id, options));
+  }
+
+  checkPlan(datasetId: string, plan: TablePlan): Promise<PlanCheck> {
+    return this.#call('checkPlan', (api) => api.checkPlan(datasetId, plan), FILE_CALL_TIMEOUT_MS);
+  }
+
+  evaluate(jobId: string): Promise<Evaluation> {
+    return this.#call<Evaluation>('evaluate', (api) => api.evaluate(jobId), FILE_CALL_TIMEOUT_MS);
+  }
+
+  predictRecords(jobId: string, records: Record<string, string>[]): Promise<Prediction> {
+    return this.#call('predictRecords', (api) => api.predictRecords(jobId, records), FILE_CALL_TIMEOUT_MS);
+  }
+
+  predictFile(jobId: string, file: File): Promise<ExportedFile> {
+    return this.#call('predictFile', (api) => api.predictFile(jobId, file), TABLE_IMPORT_TIMEOUT_MS);
   }
 
   async start(jobId: string): Promise<JobRecord> {
@@ -166,18 +220,9 @@ export class TrainerClient {
     return this.#call('exportPackage', (api) => api.exportPackage(jobId, options), FILE_CALL_TIMEOUT_MS);
   }
 
-  /** The files' buffers (and a supplied dataset's) are transferred: the caller must not reuse them. */
+  /** The files' buffers are transferred: the caller must not reuse them. */
   importFiles(files: InputFile[], options: ImportOptions = {}): Promise<ImportResult> {
-    const buffers = [...buffersOf(files), ...(options.dataset ? transferablesOf(options.dataset) : [])];
-    return this.#call<ImportResult>(
-      'importFiles',
-      (api) => api.importFiles(Comlink.transfer(files, unique(buffers)), options),
-      FILE_CALL_TIMEOUT_MS,
-    );
-  }
-
-  predict(jobId: string, rows: number[][]): Promise<Prediction> {
-    return this.#call('predict', (api) => api.predict(jobId, rows), FILE_CALL_TIMEOUT_MS);
+    return this.#call<ImportResult>('importFiles', (api) => api.importFiles(Comlink.transfer(files, unique(buffersOf(files))), options), FILE_CALL_TIMEOUT_MS);
   }
 
   /** The files' buffers are transferred. */
@@ -185,10 +230,9 @@ export class TrainerClient {
     return this.#call('predictImportedModel', (api) => api.predictImportedModel(Comlink.transfer(files, buffersOf(files)), rows), FILE_CALL_TIMEOUT_MS);
   }
 
-  /** The files' and the dataset's buffers are transferred. */
+  /** The files' buffers are transferred. */
   fineTuneImportedModel(files: InputFile[], request: FineTuneRequest): Promise<JobRecord> {
-    const buffers = unique([...buffersOf(files), ...transferablesOf(request.dataset)]);
-    return this.#call('fineTuneImportedModel', (api) => api.fineTuneImportedModel(Comlink.transfer(files, buffers), request), FILE_CALL_TIMEOUT_MS);
+    return this.#call('fineTuneImportedModel', (api) => api.fineTuneImportedModel(Comlink.transfer(files, unique(buffersOf(files))), request), FILE_CALL_TIMEOUT_MS);
   }
 
   dispose(): void {

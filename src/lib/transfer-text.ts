@@ -58,14 +58,6 @@ export function shareDescription(fileName: string, byteLength: number, jobName: 
   );
 }
 
-/** The built-in samples Lathe can supply itself when a package comes without its dataset. */
-export const SAMPLE_SOURCES = ['sample:xor', 'sample:iris'] as const;
-export type SampleSource = (typeof SAMPLE_SOURCES)[number];
-
-export function isSampleSource(id: string): id is SampleSource {
-  return (SAMPLE_SOURCES as readonly string[]).includes(id);
-}
-
 /** The URL query flag the share target's service worker adds after storing the shared files. */
 export const SHARED_FLAG = 'shared';
 export const SHARED_FILES_CACHE = 'lathe-shared-files';

@@ -2,20 +2,18 @@
 // them to the browser (download, Web Share, clipboard), and feeds picked, dropped, launched or
 // shared files to `importFiles` as one batch, turning each result into what the user sees.
 // Components call these methods; the browser plumbing is in transfer-io.ts, the words in transfer-text.ts.
-import type { DatasetInput } from '../../shared/dataset';
 import type { JobRecord } from '../../shared/jobs';
+import type { TablePlan } from '../../shared/table-types';
 import type { ExportedFile, ImportedModelInfo, ImportOptions, Prediction } from '../../shared/package-format';
-import { cloneDataset } from './samples';
 import type { TrainerClient } from './trainer-client';
 import { copyText, download, onLaunchFiles, readFiles, shareFiles, takeSharedFiles, toFile } from './transfer-io';
 import {
-  describeFiles, describePrediction, hasSharedFlag, isSampleSource, parseRows, shareDescription, withoutSharedFlag,
-  type SampleSource,
+  describeFiles, describePrediction, hasSharedFlag, parseRows, shareDescription, withoutSharedFlag,
 } from './transfer-text';
 
 type TransferClient = Pick<
   TrainerClient,
-  'exportModel' | 'exportPackage' | 'importFiles' | 'predict' | 'predictImportedModel' | 'fineTuneImportedModel'
+  'exportModel' | 'exportPackage' | 'importFiles' | 'predictImportedModel' | 'fineTuneImportedModel'
 >;
 
 export interface TransferDeps {
@@ -25,7 +23,9 @@ export interface TransferDeps {
   jobImported: (job: JobRecord) => void;
   /** Fine-tuning queued this job: show, select, and have the leader start it. */
   jobQueued: (job: JobRecord) => void;
-  loadSample: (id: SampleSource) => Promise<DatasetInput>;
+  /** Whether a picked or dropped file is a table (it becomes a dataset, not an import). */
+  isTable: (file: File) => boolean;
+  addTable: (file: File) => Promise<void>;
 }
 
 export interface PredictionView {
@@ -56,13 +56,11 @@ export class Transfer {
   /** Why an import was refused, naming the problem (role=alert). */
   importError: string | null = $state(null);
   importStatus: string | null = $state(null);
-  /** A package that needs a dataset Lathe cannot supply by itself. */
-  needsDataset: string | null = $state(null);
+  /** A package that needs a dataset Lathe cannot supply by itself: the user chooses its file. */
+  needsDataset: { message: string; files: File[] } | null = $state.raw(null);
   imported: ImportedModel | null = $state.raw(null);
   importedPrediction: PredictionView | null = $state.raw(null);
   importedPredictError: string | null = $state(null);
-  jobPrediction: (PredictionView & { jobId: string }) | null = $state.raw(null);
-  jobPredictError: string | null = $state(null);
   /** The browser could not share: offer these instead. */
   shareFallback: { file: ExportedFile; description: string } | null = $state.raw(null);
   shareStatus: string | null = $state(null);
@@ -152,33 +150,47 @@ export class Transfer {
 
   /** Imports everything given at once (a package, a model zip, or model.json with its weights). */
   importFiles(files: readonly File[]): Promise<void> {
-    const picked = [...files];
+    const tables = files.filter((f) => this.#deps.isTable(f));
+    const picked = files.filter((f) => !this.#deps.isTable(f));
     this.importError = null;
     this.importStatus = null;
     this.needsDataset = null;
-    if (picked.length === 0) return Promise.resolve();
+    const addTables = async (): Promise<void> => {
+      for (const t of tables) await this.#deps.addTable(t);
+    };
+    if (picked.length === 0) return addTables();
     const what = describeFiles(picked.map((f) => f.name));
-    return this.#run(`Importing ${what}…`, () => this.#import(picked), (text) => (this.importError = text));
+    return this.#run(`Importing ${what}…`, () => this.#import(picked), (text) => (this.importError = text)).then(addTables);
+  }
+
+  /** The file of the dataset a package was exported without; its fingerprint must match. */
+  supplyDataset(file: File): Promise<void> {
+    const pending = this.needsDataset;
+    if (!pending) return Promise.resolve();
+    this.importError = null;
+    return this.#run(`Importing with “${file.name}”…`, async () => {
+      await this.#import(pending.files, { datasetFile: file });
+      this.needsDataset = null;
+    }, (text) => (this.importError = text));
   }
 
   async #import(files: File[], options: ImportOptions = {}): Promise<void> {
     const result = await this.#client().importFiles(await readFiles(files), options);
     if (result.kind === 'package') {
       this.#deps.jobImported(result.job);
-      const how = result.dataset === 'supplied' ? ' with the built-in sample dataset' : '';
+      const how =
+        result.dataset === 'supplied'
+          ? options.datasetFile ? ` with the dataset from “${(options.datasetFile as File).name}”` : ' with the built-in sample dataset'
+          : result.dataset === 'already-stored' ? ' with its dataset, which was already stored' : '';
       this.importStatus = `Imported “${result.job.name}”${how}.`;
     } else if (result.kind === 'model') {
       this.imported = { info: result.model, files };
       this.importedPrediction = null;
       this.importedPredictError = null;
       this.importStatus = `Loaded the model “${result.model.fileName}”.`;
-    } else if (!options.dataset && isSampleSource(result.dataset.sourceId)) {
-      // A built-in sample: Lathe has it, so the user need not be asked.
-      this.busy = `Importing with the built-in ${result.dataset.name} sample…`;
-      await this.#import(files, { dataset: await this.#deps.loadSample(result.dataset.sourceId) });
     } else {
-      // Lathe has no CSV upload yet, so a package of the user's own data cannot be completed here.
-      this.needsDataset = `${result.message} Lathe cannot load your own CSV files yet, so this package cannot be imported here: export it again with “include dataset” on.`;
+      // Neither inside the package, nor stored, nor a built-in sample: ask for its file.
+      this.needsDataset = { message: result.message, files };
     }
   }
 
@@ -228,19 +240,6 @@ export class Transfer {
 
   // ---- Predictions and fine-tuning ----
 
-  predictJob(jobId: string, text: string): Promise<void> {
-    this.jobPredictError = null;
-    const parsed = parseRows(text);
-    if (!parsed.ok) {
-      this.jobPredictError = parsed.error;
-      return Promise.resolve();
-    }
-    return this.#run('Predicting…', async () => {
-      const p = await this.#client().predict(jobId, parsed.rows);
-      this.jobPrediction = { jobId, ...view(p) };
-    }, (text) => (this.jobPredictError = text));
-  }
-
   predictImported(text: string): Promise<void> {
     const model = this.imported;
     this.importedPredictError = null;
@@ -255,8 +254,8 @@ export class Transfer {
     }, (text) => (this.importedPredictError = text));
   }
 
-  /** A queued job fine-tuning the imported model on `dataset` (the one chosen in the setup panel). */
-  fineTune(dataset: DatasetInput | null): Promise<void> {
+  /** A queued job fine-tuning the imported model on the dataset (and plan) chosen in the setup panel. */
+  fineTune(dataset: { id: string; name: string } | null, plan: TablePlan | null): Promise<void> {
     const model = this.imported;
     this.importedPredictError = null;
     if (!model) return Promise.resolve();
@@ -266,7 +265,8 @@ export class Transfer {
     }
     const name = `${model.info.fileName} fine-tuned on ${dataset.name}`;
     return this.#run('Preparing the fine-tuning job…', async () => {
-      const job = await this.#client().fineTuneImportedModel(await readFiles(model.files), { name, dataset: cloneDataset(dataset) });
+      const request = { name, datasetId: dataset.id, ...(plan ? { config: { table: plan } } : {}) };
+      const job = await this.#client().fineTuneImportedModel(await readFiles(model.files), request);
       this.#deps.jobQueued(job);
       this.importStatus = `Queued “${job.name}”.`;
     }, (text) => (this.importedPredictError = `Could not fine-tune: ${text}`));

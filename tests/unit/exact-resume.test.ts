@@ -6,7 +6,10 @@ import { transition, type JobRecord } from '../../shared/jobs';
 import { finalWeights, freshDbName, makeHarness, runUninterrupted, TEST_CONFIG, xor, expectBitIdentical } from './harness';
 import type { TrainConfig } from '../../shared/config';
 
-/** A random step from 1 to total - 2 (the runs below have 24 steps; the first 12 are enough). */
+/** TEST_CONFIG on xor(): 4 epochs of 6 steps. */
+const TOTAL_STEPS = 24;
+
+/** A random step strictly inside a run of `total` steps, leaving room for the stop to land. */
 function randomStep(total: number): number {
   return 1 + Math.floor(Math.random() * (total - 2));
 }
@@ -28,24 +31,19 @@ describe('exact resume on the cpu backend', () => {
   });
 
   it('pause at a random step, then resume in memory, ends bit-identical', async () => {
-    const stopAt = randomStep(12);
-    const h = await makeHarness(freshDbName(), { checkpointIntervalSec: 0 });
-    const job = await h.api.submit({ name: 'p', config: TEST_CONFIG, dataset: xor() });
-    const paused = new Promise<void>((resolve) => {
-      h.events.length = 0;
-      const poll = setInterval(() => {
-        if (h.events.some((e) => e.type === 'job' && (e.job.checkpointStep ?? 0) >= stopAt)) {
-          clearInterval(poll);
-          resolve();
-        }
-      }, 0);
+    const stopAt = randomStep(TOTAL_STEPS);
+    let paused: Promise<JobRecord> | null = null;
+    // Paused from the checkpoint event itself, so the pause lands within one step, whatever the speed.
+    const h = await makeHarness(freshDbName(), { checkpointIntervalSec: 0 }, (e, api) => {
+      if (!paused && e.type === 'job' && (e.job.checkpointStep ?? 0) >= stopAt) paused = api.pause(e.job.id);
     });
+    const job = await h.api.submit({ name: 'p', config: TEST_CONFIG, dataset: xor() });
     await h.api.start(job.id);
-    await paused;
-    const p = await h.api.pause(job.id);
+    await h.waitForState(job.id, ['paused']);
+    const p = await (paused as unknown as Promise<JobRecord>);
     expect(p.state).toBe('paused');
     expect(p.checkpointStep).toBeGreaterThanOrEqual(stopAt);
-    expect(p.checkpointStep).toBeLessThan(12);
+    expect(p.checkpointStep).toBeLessThanOrEqual(stopAt + 1);
     expect(await h.api.resume(job.id)).not.toBeNull();
     await h.waitForState(job.id, ['completed']);
     expectBitIdentical(await finalWeights(h.db, job.id), reference);
@@ -53,12 +51,15 @@ describe('exact resume on the cpu backend', () => {
 
   it('pause, then a reload (a fresh worker) loading the checkpoint, ends bit-identical', async () => {
     const name = freshDbName();
-    const first = await makeHarness(name, { checkpointIntervalSec: 0 });
+    const stopAt = randomStep(TOTAL_STEPS);
+    let pausing: Promise<JobRecord> | null = null;
+    const first = await makeHarness(name, { checkpointIntervalSec: 0 }, (e, api) => {
+      if (!pausing && e.type === 'job' && (e.job.checkpointStep ?? 0) >= stopAt) pausing = api.pause(e.job.id);
+    });
     const job = await first.api.submit({ name: 'r', config: TEST_CONFIG, dataset: xor() });
     await first.api.start(job.id);
-    const stopAt = randomStep(12);
-    while (!first.events.some((e) => e.type === 'job' && (e.job.checkpointStep ?? 0) >= stopAt)) await new Promise((r) => setTimeout(r, 1));
-    const paused = await first.api.pause(job.id);
+    await first.waitForState(job.id, ['paused']);
+    const paused = await (pausing as unknown as Promise<JobRecord>);
     const second = await makeHarness(name);
     const resumed = await second.api.start(job.id);
     expect(resumed.resumedFromStep).toBe(paused.checkpointStep);
@@ -68,12 +69,15 @@ describe('exact resume on the cpu backend', () => {
 
   it('cancel, then resume (re-queue and start), ends bit-identical', async () => {
     const name = freshDbName();
-    const h = await makeHarness(name, { checkpointIntervalSec: 0 });
+    const stopAt = randomStep(TOTAL_STEPS);
+    let cancelling: Promise<JobRecord> | null = null;
+    const h = await makeHarness(name, { checkpointIntervalSec: 0 }, (e, api) => {
+      if (!cancelling && e.type === 'job' && (e.job.checkpointStep ?? 0) >= stopAt) cancelling = api.cancel(e.job.id);
+    });
     const job = await h.api.submit({ name: 'c', config: TEST_CONFIG, dataset: xor() });
     await h.api.start(job.id);
-    const stopAt = randomStep(12);
-    while (!h.events.some((e) => e.type === 'job' && (e.job.checkpointStep ?? 0) >= stopAt)) await new Promise((r) => setTimeout(r, 1));
-    const cancelled = await h.api.cancel(job.id);
+    await h.waitForState(job.id, ['cancelled']);
+    const cancelled = await (cancelling as unknown as Promise<JobRecord>);
     expect(cancelled.state).toBe('cancelled');
     await updateJob(h.db, job.id, (j) => transition(j, 'queued', Date.now()));
     const again = await h.api.start(job.id);
@@ -84,28 +88,21 @@ describe('exact resume on the cpu backend', () => {
 
   it('a killed worker (progress past the checkpoint lost, job left running) resumes bit-identical', async () => {
     const name = freshDbName();
-    // 12 steps an epoch. The first checkpoint lands after step 1; then the cadence goes to an
-    // hour, so a kill a few steps later loses the steps since that checkpoint.
     const config: TrainConfig = { ...TEST_CONFIG, batchSize: 4, epochs: 5 };
     const ref = (await runUninterrupted(config)).weights;
-    const extraSteps = 1 + Math.floor(Math.random() * 8);
-    let killed: Promise<JobRecord> | null = null;
-    const h = await makeHarness(name, { checkpointIntervalSec: 0 }, (e, api) => {
-      if (!killed && e.type === 'job' && (e.job.checkpointStep ?? 0) > 0) {
-        void api.updateSettings({ backend: 'cpu', checkpointIntervalSec: 3600, historyEverySteps: 5 });
-        // Each step yields one macrotask: hop that many to land mid-epoch.
-        const hop = (n: number): Promise<void> => (n === 0 ? Promise.resolve() : new Promise((r) => setImmediate(r)).then(() => hop(n - 1)));
-        killed = hop(extraSteps).then(() => api.cancel(e.job.id));
-      }
-    });
-    const job = await h.api.submit({ name: 'k', config, dataset: xor() });
+    // A breakpoint puts the only checkpoint at a random step; the run then goes on (at least one
+    // step: the loop steps before it first yields) and is stopped without a checkpoint, which
+    // is what a killed worker leaves: steps past the checkpoint that are lost.
+    const checkpointAt = 1 + Math.floor(Math.random() * 40);
+    const h = await makeHarness(name, { checkpointIntervalSec: 3600 });
+    const job = await h.api.submit({ name: 'k', config, dataset: xor(), breakpoint: { kind: 'step', at: checkpointAt } });
     await h.api.start(job.id);
-    while (!killed) await new Promise((r) => setTimeout(r, 1));
-    const stopped = await (killed as Promise<JobRecord>);
-    // What a dead worker leaves behind: the record still says running, the checkpoints are intact.
+    await h.waitForState(job.id, ['paused']);
+    await h.api.resume(job.id);
+    const stopped = await h.api.cancel(job.id);
     await updateJob(h.db, job.id, (j) => ({ ...j, state: 'running', finishedAt: null }));
     const checkpointStep = (await listCheckpoints(h.db, job.id))[0]!.cursor.globalStep;
-    expect(checkpointStep).toBe(1);
+    expect(checkpointStep).toBe(checkpointAt);
     expect(stopped.progress.step).toBeGreaterThan(checkpointStep);
     const fresh = await makeHarness(name);
     const recovered = await fresh.api.start(job.id);

@@ -1,4 +1,5 @@
 // Bad files: each gets an error that names the problem, and nothing already stored changes.
+import { PACKAGE_FORMAT_VERSION } from '../../shared/package-format';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { unzipSync } from 'fflate';
@@ -100,11 +101,11 @@ describe('bad files are refused by name, and nothing stored changes', () => {
   });
 
   it('a package made by a newer version of Lathe', async () => {
-    const manifest = { ...readManifest(pkg.bytes), formatVersion: 2 };
+    const manifest = { ...readManifest(pkg.bytes), formatVersion: PACKAGE_FORMAT_VERSION + 1 };
     const newer = rezip(pkg.bytes, { 'manifest.json': encode(JSON.stringify(manifest)) });
     await expectRefused(
       [{ name: 'future.lathe', bytes: newer }],
-      'This package was made by a newer version of Lathe (format 2); this version reads format 1. Update Lathe to open it.',
+      `This package was made by a newer version of Lathe (format ${PACKAGE_FORMAT_VERSION + 1}); this version reads format ${PACKAGE_FORMAT_VERSION}. Update Lathe to open it.`,
     );
   });
 

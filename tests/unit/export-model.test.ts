@@ -6,9 +6,11 @@ import { unzipSync } from 'fflate';
 import { listCheckpoints } from '../../shared/db';
 import type { ExportedFile, ImportResult, LatheModelMetadata } from '../../shared/package-format';
 import { bitEqual, foreignMlp, foreignModelFiles, trainToEnd } from '../fixtures/export-helpers';
-import { freshDbName, makeHarness, TEST_CONFIG, xor, type Harness } from './harness';
+import { freshDbName, makeHarness, storeDataset, TEST_CONFIG, xor, type Harness } from './harness';
 
 const ROWS = [[0, 0], [0, 1], [1, 0], [1, 1], [0.3, 0.8], [-0.2, 1.1]];
+/** The same rows as a person types them into the prediction form, by column name. */
+const RECORDS = ROWS.map(([x, y]) => ({ x: String(x), y: String(y) }));
 
 let h: Harness;
 let jobId: string;
@@ -44,9 +46,10 @@ async function loadLikeAnotherProgram(given: { name: string; bytes: Uint8Array }
   return { model: await tf.loadLayersModel(handler), json };
 }
 
+/** As the metadata says; values are rounded to float32 first, as Lathe stores and encodes table cells. */
 function normalize(rows: number[][], meta: LatheModelMetadata): Float32Array {
   const { mean, std } = meta.normalization!;
-  return Float32Array.from(rows.flatMap((r) => r.map((v, j) => (v - mean[j]!) / std[j]!)));
+  return Float32Array.from(rows.flatMap((r) => r.map((v, j) => (Math.fround(v) - mean[j]!) / std[j]!)));
 }
 
 describe('model export (TensorFlow.js layers format)', () => {
@@ -74,7 +77,7 @@ describe('model export (TensorFlow.js layers format)', () => {
     const theirs = await out.data();
     out.dispose();
     model.dispose();
-    const app = await h.api.predict(jobId, ROWS);
+    const app = await h.api.predictRecords(jobId, RECORDS);
     expect(bitEqual(theirs, app.outputs.flat())).toBe(true);
     // And the model has learned XOR, so the comparison is of meaningful numbers.
     expect(app.predicted.slice(0, 4)).toEqual(['0', '1', '1', '0']);
@@ -102,7 +105,7 @@ describe('model import', () => {
     const zipped = await h.api.exportModel(jobId, { zip: true });
     if (zipped.kind !== 'zip') throw new Error('expected a zip');
     const tensorsBefore = tf.memory().numTensors;
-    const app = await h.api.predict(jobId, ROWS);
+    const app = await h.api.predictRecords(jobId, RECORDS);
     for (const given of [files, [zipped.file]]) {
       const imported = await h.api.predictImportedModel(given, ROWS);
       expect(imported.normalized).toBe(true);
@@ -116,13 +119,14 @@ describe('model import', () => {
     const foreign = foreignMlp(2, 2);
     const given = await foreignModelFiles(foreign);
     const before = tf.memory().numTensors;
-    const job = await h.api.fineTuneImportedModel(given, { name: 'tuned', dataset: xor(), config: { epochs: 2, seed: 11 } });
+    const datasetId = await storeDataset(h, xor());
+    const job = await h.api.fineTuneImportedModel(given, { name: 'tuned', datasetId, config: { epochs: 2, seed: 11 } });
     expect(tf.memory().numTensors).toBe(before);
     expect(job).toMatchObject({ state: 'queued', checkpointStep: 0, config: { epochs: 2, seed: 11, model: { hidden: [{ units: 6, activation: 'relu' }] } } });
     // Step 0 on the app's own normalized inputs computes what the foreign model does on raw ones.
     const theirs = await h.api.predictImportedModel(given, ROWS);
     expect(theirs.normalized).toBe(false);
-    const ours = await h.api.predict(job.id, ROWS);
+    const ours = await h.api.predictRecords(job.id, RECORDS);
     ours.probabilities!.flat().forEach((p, i) => expect(p).toBeCloseTo(theirs.probabilities!.flat()[i]!, 5));
     await h.api.start(job.id);
     const done = await h.waitForState(job.id, ['completed', 'failed']);
@@ -143,13 +147,15 @@ describe('model import', () => {
     if (result.model.fineTune.ok) throw new Error('a Dropout model must not be fine-tunable');
     expect(result.model.fineTune.reason).toMatch(/^only Dense MLPs can be fine-tuned in this version: layer 2 \(“dropout_\w+”\) is a Dropout layer$/);
     expect((await h.api.predictImportedModel(given, ROWS)).probabilities).toHaveLength(ROWS.length);
-    await expect(h.api.fineTuneImportedModel(given, { name: 'x', dataset: xor() })).rejects.toThrow(/only Dense MLPs can be fine-tuned in this version/);
+    await expect(h.api.fineTuneImportedModel(given, { name: 'x', datasetId: await storeDataset(h, xor()) })).rejects.toThrow(/only Dense MLPs can be fine-tuned in this version/);
   });
 
   it('a model whose inputs do not fit the dataset is refused by name', async () => {
     const model = foreignMlp(3, 2);
     const given = await foreignModelFiles(model);
     model.dispose();
-    await expect(h.api.fineTuneImportedModel(given, { name: 'x', dataset: xor() })).rejects.toThrow(`The model takes 3 inputs, but “${xor().name}” has 2 feature columns.`);
+    await expect(h.api.fineTuneImportedModel(given, { name: 'x', datasetId: await storeDataset(h, xor()) })).rejects.toThrow(
+      `The model takes 3 inputs, but “${xor().name}” gives 2 (x, y).`,
+    );
   });
 });

@@ -7,11 +7,22 @@ import { hashConfig } from '../../shared/config';
 import { listCheckpoints } from '../../shared/db';
 import { makeXorDataset } from '../../shared/samples';
 import { PACKAGE_FORMAT_VERSION, type ExportedFile } from '../../shared/package-format';
+import type { TableDatasetInput } from '../../shared/dataset';
 import { pauseAt, readManifest, sha256, snapshotStores, trainToEnd } from '../fixtures/export-helpers';
 import { finalWeights, freshDbName, makeHarness, runUninterrupted, TEST_CONFIG, xor, expectBitIdentical } from './harness';
 
-/** TEST_CONFIG runs 4 epochs of 3 steps; stop strictly inside, mid-epoch or at a boundary. */
-const TOTAL_STEPS = 12;
+/** TEST_CONFIG runs 4 epochs of 6 steps; stop strictly inside, mid-epoch or at a boundary. */
+const TOTAL_STEPS = 24;
+
+/** A numeric dataset written as a CSV file a user would choose, every float32 exact. */
+function csvOf(d: TableDatasetInput): Blob {
+  const lines = [[...d.featureNames, d.targetName].join(',')];
+  for (let i = 0; i < d.numSamples; i++) {
+    const row = Array.from(d.features.subarray(i * d.numFeatures, (i + 1) * d.numFeatures), (v) => String(v));
+    lines.push([...row, d.classNames[d.targets[i]!]].join(','));
+  }
+  return new File([lines.join('\n') + '\n'], 'xor.csv', { type: 'text/csv' });
+}
 const randomStep = (): number => 1 + Math.floor(Math.random() * (TOTAL_STEPS - 2));
 
 let reference: Float32Array;
@@ -41,7 +52,9 @@ describe('resumable training package', () => {
     expect(manifest.checkpoint.cursor.globalStep).toBe(paused.checkpointStep);
     expect(manifest.checkpoint).not.toHaveProperty('weightData');
     const inside = unzipSync(file.bytes);
-    expect(Object.keys(inside).sort()).toEqual(['checkpoint/optimizer.bin', 'checkpoint/weights.bin', 'dataset/features.bin', 'dataset/targets.bin', 'manifest.json']);
+    expect(Object.keys(inside).sort()).toEqual([
+      'checkpoint/optimizer.bin', 'checkpoint/weights.bin', 'dataset/codes.bin', 'dataset/columns.json', 'dataset/numbers.bin', 'manifest.json',
+    ]);
     for (const f of manifest.files) expect(sha256(inside[f.path]!)).toBe(f.sha256);
     const [checkpoint] = await listCheckpoints(device.db, paused.id);
     expect(Buffer.from(inside['checkpoint/weights.bin']!).equals(Buffer.from(checkpoint!.weightData))).toBe(true);
@@ -64,16 +77,17 @@ describe('resumable training package', () => {
 
   it('without its dataset it asks for it and stores nothing; given the dataset, it ends bit-identical', async () => {
     const { file, step } = await exportPaused(false);
-    expect(unzipSync(file.bytes)['dataset/features.bin']).toBeUndefined();
+    expect(unzipSync(file.bytes)['dataset/numbers.bin']).toBeUndefined();
     const other = await makeHarness(freshDbName());
-    const before = await snapshotStores(other.db);
     const asked = await other.api.importFiles([file]);
-    expect(asked).toMatchObject({ kind: 'needs-dataset', jobName: 'resumable', dataset: { sourceId: 'sample:xor', numSamples: 128, featureNames: ['x', 'y'] } });
-    expect(await snapshotStores(other.db)).toBe(before);
+    expect(asked).toMatchObject({ kind: 'needs-dataset', jobName: 'resumable', dataset: { rows: 128, columns: ['x', 'y', 'label'] } });
+    if (asked.kind !== 'needs-dataset') throw new Error('expected to be asked');
+    expect(asked.message).toMatch(/Choose the file of “XOR”: 128 rows with the columns x, y, label/);
+    const stored = await snapshotStores(other.db);
     // A different dataset would not continue the same run.
-    await expect(other.api.importFiles([file], { dataset: makeXorDataset(32, 0.1, 4) })).rejects.toThrow(/not the one “resumable” was trained on/);
-    expect(await snapshotStores(other.db)).toBe(before);
-    const result = await other.api.importFiles([file], { dataset: xor() });
+    await expect(other.api.importFiles([file], { datasetFile: csvOf(makeXorDataset(32, 0.1, 4)) })).rejects.toThrow(/is not the dataset “resumable” was trained on/);
+    expect(await snapshotStores(other.db)).toBe(stored);
+    const result = await other.api.importFiles([file], { datasetFile: csvOf(xor()) });
     if (result.kind !== 'package') throw new Error('expected a package');
     expect(result.dataset).toBe('supplied');
     expect((await other.api.start(result.job.id)).resumedFromStep).toBe(step);

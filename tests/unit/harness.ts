@@ -1,14 +1,21 @@
 // Runs the real worker API in Node on the tfjs cpu backend with fake-indexeddb, and collects its events.
+import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
 import { DEFAULT_CONFIG, type TrainConfig } from '../../shared/config';
-import { listCheckpoints, openLatheDb, type LatheDb } from '../../shared/db';
+import { listCheckpoints, openLatheDb, putDataset, type LatheDb } from '../../shared/db';
+import { tableDatasetFromInput } from '../../shared/dataset';
 import type { JobRecord } from '../../shared/jobs';
 import type { TrainerApi, WorkerEvent, WorkerSettings } from '../../shared/protocol';
 import { makeXorDataset } from '../../shared/samples';
 import { createTrainerApi } from '../../workers/trainer-api';
 
 let dbCounter = 0;
+
+/** The app's sample files, read from public/samples/ as the worker would fetch them. */
+export async function sampleFileFromDisk(file: string): Promise<Blob> {
+  return new Blob([readFileSync(new URL(`../../public/samples/${file}`, import.meta.url))]);
+}
 
 export function freshDbName(): string {
   return `lathe-test-${process.pid}-${++dbCounter}`;
@@ -38,6 +45,7 @@ export async function makeHarness(dbName: string, settings: Partial<WorkerSettin
   const waiters: { jobId: string; states: JobRecord['state'][]; resolve: (j: JobRecord) => void }[] = [];
   const api = createTrainerApi({
     openDb: () => openLatheDb(dbName),
+    sampleFile: sampleFileFromDisk,
     selectBackend: async () => {
       await tf.setBackend('cpu');
       return { backend: 'cpu', reason: 'unit test', attempts: [], adapter: null, probe: null };
@@ -93,4 +101,11 @@ export async function runUninterrupted(config: TrainConfig = TEST_CONFIG): Promi
 export function expectBitIdentical(actual: Float32Array, expected: Float32Array): void {
   expect(actual.length).toBe(expected.length);
   expect(Buffer.from(actual.buffer).equals(Buffer.from(expected.buffer))).toBe(true);
+}
+
+/** Stores a numeric dataset as the app would (fingerprinted, as columns); returns its id. */
+export async function storeDataset(h: Harness, input: ReturnType<typeof makeXorDataset>): Promise<string> {
+  const dataset = await tableDatasetFromInput(input, Date.now());
+  await putDataset(h.db, dataset);
+  return dataset.id;
 }

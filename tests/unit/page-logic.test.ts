@@ -6,15 +6,15 @@ import { CLASSIFICATION_SERIES, toChartData } from '../../src/lib/chart-data';
 import { formatDuration } from '../../src/lib/format';
 import { defaultJobName, mergeJobs } from '../../src/lib/job-records';
 import { backendFromUrl, sanitizeSettings } from '../../src/lib/settings-rules';
-import { DEFAULT_CONFIG } from '../../shared/config';
+import { DEFAULT_CONFIG, validateConfig } from '../../shared/config';
 import { DEFAULT_SETTINGS } from '../../shared/settings';
 import type { JobRecord } from '../../shared/jobs';
-import { cloneDataset, describeDataset, irisDataset, xorDataset } from '../../src/lib/samples';
+import { makeXorDataset, SAMPLES } from '../../shared/samples';
 import { formatBytes, formatStorage } from '../../src/lib/storage';
 
 describe('built-in samples', () => {
   it('XOR has 64 noisy points around each corner, labelled by the XOR of the corner', () => {
-    const d = xorDataset();
+    const d = makeXorDataset();
     expect(validateDataset(d)).toEqual([]);
     expect(d.numSamples).toBe(256);
     expect(d.featureNames).toEqual(['x', 'y']);
@@ -24,30 +24,17 @@ describe('built-in samples', () => {
       const cy = Math.round(d.features[2 * i + 1]!);
       expect(d.targets[i]).toBe(cx ^ cy);
     }
-    expect(describeDataset(d)).toBe('256 rows · 2 features (x, y) · classification, 2 classes (0, 1)');
   });
 
   it('XOR is the same on every load, so resumed jobs see the same data', () => {
-    expect(xorDataset().features).toEqual(xorDataset().features);
+    expect(makeXorDataset().features).toEqual(makeXorDataset().features);
   });
 
-  it('Iris loads 150 rows of 4 measurements and 3 species from the served CSV', async () => {
-    const csv = readFileSync(new URL('../../public/samples/iris.csv', import.meta.url), 'utf8');
-    const fetcher = ((url: string) => {
-      expect(url).toBe('/base/samples/iris.csv');
-      return Promise.resolve(new Response(csv));
-    }) as typeof fetch;
-    const d = await irisDataset('/base/', fetcher);
-    expect(validateDataset(d)).toEqual([]);
-    expect([d.numSamples, d.numFeatures, d.classNames.length]).toEqual([150, 4, 3]);
-  });
-
-  it('a dataset sent to the worker leaves the form its own copy', () => {
-    const d = xorDataset();
-    const copy = cloneDataset(d);
-    structuredClone(copy, { transfer: [copy.features.buffer, copy.targets.buffer] });
-    expect(copy.features.length).toBe(0);
-    expect(d.features.length).toBe(512);
+  it('every sample names a config that is valid, and a file that exists', () => {
+    for (const s of SAMPLES) {
+      expect(validateConfig(s.recommended), s.id).toEqual([]);
+      if (s.file) expect(readFileSync(new URL(`../../public/samples/${s.file}`, import.meta.url)).byteLength, s.id).toBeGreaterThan(100);
+    }
   });
 });
 
@@ -61,9 +48,10 @@ describe('chart columns', () => {
     expect(first.columns).toEqual([[0.7], [null], [0.5], [null]]);
   });
 
-  it('a regression chart shows its own metric instead', () => {
-    const data = toChartData([{ kind: 'epoch', epoch: 0, step: 5, loss: 2, metrics: { mae: 1, val_mae: 1.2 }, timeMs: 1 }], CLASSIFICATION_SERIES);
-    expect(data.series.map((s) => s.key)).toEqual(['loss', 'mae', 'val_mae']);
+  it('a regression chart shows R² beside the loss; errors in the target units stay numbers', () => {
+    const metrics = { mae: 310, rmse: 400, r2: 0.8, val_mae: 330, val_rmse: 420, val_r2: 0.78 };
+    const data = toChartData([{ kind: 'epoch', epoch: 0, step: 5, loss: 2, metrics, timeMs: 1 }], CLASSIFICATION_SERIES);
+    expect(data.series.map((s) => s.key)).toEqual(['loss', 'r2', 'val_r2']);
   });
 
   it('puts losses and accuracies in step order and lets epoch points fill validation values', () => {

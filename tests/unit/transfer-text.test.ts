@@ -2,7 +2,7 @@
 // share fallback's text, built-in sample detection and the share target's URL flag.
 import { describe, expect, it } from 'vitest';
 import {
-  describeFiles, describePrediction, hasSharedFlag, isSampleSource, parseRows, shareDescription, sharedFileName,
+  describeFiles, describePrediction, hasSharedFlag, parseRows, shareDescription, sharedFileName,
   withoutSharedFlag,
 } from '../../src/lib/transfer-text';
 
@@ -44,11 +44,6 @@ describe('share and import wording', () => {
     expect(text).toMatch(/^xor\.lathe \(2\.0 KB\): the Lathe training package of “XOR” at step 120\. Open it in Lathe/);
   });
 
-  it('only the built-in samples can be supplied automatically', () => {
-    expect(isSampleSource('sample:xor')).toBe(true);
-    expect(isSampleSource('sample:iris')).toBe(true);
-    expect(isSampleSource('upload:abc')).toBe(false);
-  });
 
   it('files being imported are listed by name', () => {
     expect(describeFiles(['a.lathe'])).toBe('“a.lathe”');

@@ -2,7 +2,7 @@
 // device data, and a fresh model + optimizer built by the app's own builders (workers/model.ts).
 import type * as tf from '@tensorflow/tfjs';
 import { hashConfig, type TrainConfig } from '../../shared/config';
-import { fingerprintDataset, type Dataset } from '../../shared/dataset';
+import { tableDatasetFromInput, type Dataset } from '../../shared/dataset';
 import { emptyProgress, type JobRecord } from '../../shared/jobs';
 import { SeededRng } from '../../shared/rng';
 import { prepareData, type PreparedData } from '../data';
@@ -59,7 +59,7 @@ export async function makeWorkload(spec: ModelSpec): Promise<Workload> {
     targets,
     source: 'sample' as const,
   };
-  const dataset: Dataset = { ...input, fingerprint: await fingerprintDataset(input), createdAt: Date.now() };
+  const dataset: Dataset = await tableDatasetFromInput(input, Date.now());
   const config: TrainConfig = {
     model: { kind: 'mlp', hidden: spec.hidden.map((units) => ({ units, activation: 'relu' as const })) },
     optimizer: 'adam',

@@ -2,10 +2,10 @@
 // (step 0) holds the imported weights, so the ordinary start path trains on from them.
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_CONFIG, hashConfig, validateConfig, type TrainConfig } from '../../shared/config';
-import { fingerprintDataset, validateDataset, type Dataset } from '../../shared/dataset';
 import * as db from '../../shared/db';
 import { emptyProgress, type JobRecord } from '../../shared/jobs';
 import { ImportError, type FineTuneRequest, type InputFile, type LatheModelMetadata } from '../../shared/package-format';
+import { validatePlan, type TableEncoding } from '../../shared/table';
 import { encodeCheckpoint } from '../checkpoint-codec';
 import type { Normalization } from '../data';
 import { prepareSource } from '../data-source';
@@ -13,7 +13,6 @@ import { buildModel, buildOptimizer } from '../model';
 import { TrainingSession } from '../session';
 import { loadModelSource } from './model-files';
 import { denseChain, modelSourceFor, NOT_AN_MLP, type DenseChain } from './model-import';
-import { outputsFor } from './source';
 
 /** Training settings: the request's, else the exporting job's (Lathe models), else the defaults. */
 function fineTuneConfig(chain: DenseChain, lathe: LatheModelMetadata | null, request: FineTuneRequest): TrainConfig {
@@ -57,6 +56,20 @@ async function rebasedWeights(chain: DenseChain, from: Normalization | null, to:
   return out;
 }
 
+/**
+ * Rebases the output layer of a regression model from the target units it was trained with
+ * (`y = out × s0 + m0`, or raw values without statistics) to this job's standardized target
+ * (`(y − m1) / s1`): the last kernel scales by s0/s1 and its bias becomes (b·s0 + m0 − m1)/s1.
+ */
+function rebaseOutput(weights: { values: Float32Array; shape: number[] }[], from: { mean: number; std: number } | null, to: { mean: number; std: number }): void {
+  const s0 = from?.std ?? 1;
+  const m0 = from?.mean ?? 0;
+  const kernel = weights[weights.length - 2]!;
+  const bias = weights[weights.length - 1]!;
+  for (let i = 0; i < kernel.values.length; i++) kernel.values[i] = (kernel.values[i]! * s0) / to.std;
+  for (let i = 0; i < bias.values.length; i++) bias.values[i] = (bias.values[i]! * s0 + m0 - to.mean) / to.std;
+}
+
 export async function fineTuneImportedModel(database: db.LatheDb, files: InputFile[], request: FineTuneRequest, now: number): Promise<JobRecord> {
   const source = modelSourceFor(files);
   const loaded = await loadModelSource(source);
@@ -64,31 +77,42 @@ export async function fineTuneImportedModel(database: db.LatheDb, files: InputFi
     const result = denseChain(loaded.model);
     if (!result.ok) throw new ImportError(`“${source.fileName}” cannot be fine-tuned: ${NOT_AN_MLP} (${result.reason}).`);
     const chain = result.chain;
-    const input = request.dataset;
-    const config = fineTuneConfig(chain, loaded.lathe, request);
-    const problems = [...validateConfig(config), ...validateDataset(input)];
+    const dataset = await db.getDataset(database, request.datasetId);
+    if (!dataset) throw new ImportError('The dataset chosen for fine-tuning is no longer stored; choose another one.');
+    const config: TrainConfig = { ...fineTuneConfig(chain, loaded.lathe, request), table: request.config?.table ?? dataset.defaultPlan };
+    const problems = [...validateConfig(config), ...validatePlan(dataset.table, config.table!)];
     if (problems.length > 0) throw new ImportError(problems.join(' '));
-    const numOutputs = outputsFor(input);
-    if (chain.numInputs !== input.numFeatures)
-      throw new ImportError(`The model takes ${chain.numInputs} inputs, but “${input.name}” has ${input.numFeatures} feature columns.`);
-    if (chain.numOutputs !== numOutputs)
-      throw new ImportError(input.task === 'classification'
-        ? `The model has ${chain.numOutputs} outputs, but “${input.name}” has ${numOutputs} classes.`
-        : `The model has ${chain.numOutputs} outputs, but regression needs 1.`);
-    if (input.task === 'regression' && chain.outputActivation !== 'linear')
-      throw new ImportError('The model ends in softmax, so it predicts classes; it cannot be fine-tuned for regression.');
-    const fingerprint = await fingerprintDataset(input);
-    const dataset: Dataset = { ...input, id: `${input.id}@${fingerprint.slice(0, 16)}`, fingerprint, createdAt: now };
+    const fingerprint = dataset.fingerprint;
     const configHash = await hashConfig(config);
     const jobId = crypto.randomUUID();
+    // Fitted here (it checks the plan against the rows); the session owns it from the next line on.
     const { source: data, objective } = prepareSource(dataset, config);
-    const model = buildModel(config, { numFeatures: input.numFeatures, numOutputs });
+    const encoding = (data.preprocessing.encoding as TableEncoding);
+    const numInputs = encoding.inputNames.length;
+    const numOutputs = 'classNames' in encoding.target ? encoding.target.classNames.length : 1;
+    const mismatch =
+      chain.numInputs !== numInputs
+        ? `The model takes ${chain.numInputs} inputs, but “${dataset.name}” gives ${numInputs} (${encoding.inputNames.join(', ')}).`
+        : chain.numOutputs !== numOutputs
+          ? encoding.task === 'classification'
+            ? `The model has ${chain.numOutputs} outputs, but “${dataset.name}” has ${numOutputs} classes.`
+            : `The model has ${chain.numOutputs} outputs, but regression needs 1.`
+          : encoding.task === 'regression' && chain.outputActivation !== 'linear'
+            ? 'The model ends in softmax, so it predicts classes; it cannot be fine-tuned for regression.'
+            : null;
+    if (mismatch) {
+      data.dispose();
+      throw new ImportError(mismatch);
+    }
+    const model = buildModel(config, { numFeatures: numInputs, numOutputs });
     const optimizer = buildOptimizer(config.optimizer, config.learningRate);
     // From here the session owns source, model and optimizer, and disposes them.
     const session = new TrainingSession({ config, source: data, objective, model, optimizer, historyEverySteps: 1, checkpointIntervalMs: 0 });
     let checkpoint: db.CheckpointRecord;
     try {
-      const weights = (await rebasedWeights(chain, loaded.lathe?.normalization ?? null, data.preprocessing.normalization!)).map((w) => tf.tensor(w.values, w.shape, 'float32'));
+      const rebased = await rebasedWeights(chain, loaded.lathe?.normalization ?? null, data.preprocessing.normalization!);
+      if ('std' in encoding.target) rebaseOutput(rebased, loaded.lathe?.targetNormalization ?? null, encoding.target);
+      const weights = rebased.map((w) => tf.tensor(w.values, w.shape, 'float32'));
       try {
         model.setWeights(weights);
       } finally {
@@ -108,7 +132,8 @@ export async function fineTuneImportedModel(database: db.LatheDb, files: InputFi
       checkpointStep: 0, resumedFromStep: null, crashCount: 0,
       log: [{ at: now, kind: 'queued', text: `Queued: fine-tunes “${source.fileName}” for ${config.epochs} epochs` }],
     };
-    await db.putImportedJob(database, job, checkpoint, dataset);
+    // The dataset is stored already (it was chosen from the stored ones).
+    await db.putImportedJob(database, job, checkpoint, null);
     return job;
   } finally {
     loaded.model.dispose();

@@ -14,12 +14,13 @@ import { modelSourceFromFiles, modelSourceFromZip } from './model-files';
 import { inspectModel, predictWithImportedModel } from './model-import';
 import { exportPackage } from './package-export';
 import { importPackage } from './package-import';
-import { predictJob } from './predict';
 import { readZip } from './zip';
 
 export interface TransferDeps {
   database: () => Promise<LatheDb>;
   now: () => number;
+  /** Sample files, so a package without its dataset can be matched with a built-in sample. */
+  sampleFile: (file: string) => Promise<Blob>;
   /** Tensor work (loading models, predicting, fine-tuning) needs a backend first. */
   ensureBackend: () => Promise<unknown>;
   /** Tells the page about a job the import created. */
@@ -32,7 +33,7 @@ export async function importFiles(deps: TransferDeps, files: InputFile[], option
   const type = sniffFileType(first.bytes);
   if (files.length === 1 && type === 'zip') {
     const entries = readZip(first.name, first.bytes);
-    if (entries.has(PACKAGE_PATHS.manifest)) return importPackage(await deps.database(), first.name, entries, options, deps.now());
+    if (entries.has(PACKAGE_PATHS.manifest)) return importPackage(deps, first.name, entries, options, deps.now());
     const source = modelSourceFromZip(first.name, entries);
     if (!source)
       throw new ImportError(`“${first.name}” is a zip, but it holds neither a Lathe package (manifest.json) nor a TensorFlow.js model (model.json).`);
@@ -51,7 +52,7 @@ export async function importFiles(deps: TransferDeps, files: InputFile[], option
 
 type TransferApi = Pick<
   TrainerApi,
-  'exportModel' | 'exportPackage' | 'importFiles' | 'predict' | 'predictImportedModel' | 'fineTuneImportedModel'
+  'exportModel' | 'exportPackage' | 'importFiles' | 'predictImportedModel' | 'fineTuneImportedModel'
 >;
 
 export function createTransferApi(deps: TransferDeps): TransferApi {
@@ -62,10 +63,6 @@ export function createTransferApi(deps: TransferDeps): TransferApi {
       const result = await importFiles(deps, files, options);
       if (result.kind === 'package') deps.onJob(result.job);
       return result;
-    },
-    async predict(jobId, rows) {
-      await deps.ensureBackend();
-      return predictJob(await deps.database(), jobId, rows);
     },
     async predictImportedModel(files, rows) {
       await deps.ensureBackend();

@@ -7,23 +7,27 @@ import {
   APP_VERSION, LATHE_METADATA_KEY, MODEL_JSON_FILE, MODEL_METADATA_VERSION, MODEL_WEIGHTS_FILE,
   type ExportedFile, type LatheModelMetadata, type ModelExport,
 } from '../../shared/package-format';
+import { normalizationOf } from '../data';
 import { loadExportSource, type ExportSource } from './source';
 import { fileSlug, jsonBytes, writeZip } from './zip';
 
-export function latheMetadata({ job, checkpoint, dataset }: ExportSource, now: number): LatheModelMetadata {
+export function latheMetadata({ job, checkpoint, encoding }: ExportSource, now: number): LatheModelMetadata {
+  const target = encoding.target;
   return {
     metadataVersion: MODEL_METADATA_VERSION,
     appVersion: APP_VERSION,
     jobName: job.name,
-    task: dataset.task,
-    featureNames: [...dataset.featureNames],
-    targetName: dataset.targetName,
-    labels: dataset.task === 'classification' ? [...dataset.classNames] : [],
-    normalization: checkpoint.normalization,
+    task: encoding.task,
+    featureNames: [...encoding.inputNames],
+    targetName: target.name,
+    labels: 'classNames' in target ? [...target.classNames] : [],
+    normalization: normalizationOf(encoding),
+    targetNormalization: 'std' in target ? { mean: target.mean, std: target.std } : null,
+    table: encoding,
     vocabulary: null,
     config: job.config,
     // The app trains on logits (softmax cross-entropy), so the last layer is linear.
-    output: dataset.task === 'classification' ? 'logits' : 'value',
+    output: encoding.task === 'classification' ? 'logits' : 'value',
     step: checkpoint.cursor.globalStep,
     epoch: checkpoint.cursor.epoch,
     datasetFingerprint: checkpoint.datasetFingerprint,

@@ -1,12 +1,14 @@
 // Exports a resumable training package (`.lathe`): a zip of manifest.json (job, config, checkpoint
 // metadata, dataset metadata, checksums) plus the checkpoint's weight and optimizer buffers and,
-// optionally, the dataset's feature and target arrays. See shared/package-format.ts.
+// optionally, the dataset's columns. See shared/package-format.ts.
 import type { LatheDb } from '../../shared/db';
 import { sha256Hex } from '../../shared/hash';
 import {
   APP_VERSION, PACKAGE_EXTENSION, PACKAGE_FORMAT, PACKAGE_FORMAT_VERSION, PACKAGE_MIME_TYPE, PACKAGE_PATHS,
   type CheckpointMeta, type DatasetMeta, type ExportedFile, type PackageFileEntry, type PackageManifest,
 } from '../../shared/package-format';
+import { summaryOf } from '../../shared/dataset';
+import { datasetFiles } from './dataset-files';
 import { loadExportSource, type ExportSource } from './source';
 import { fileSlug, jsonBytes, viewBytes, writeZip } from './zip';
 
@@ -19,15 +21,11 @@ export function splitCheckpoint(c: ExportSource['checkpoint']): { meta: Checkpoi
 export async function buildPackage(source: ExportSource, options: { includeDataset: boolean }, now: number): Promise<ExportedFile> {
   const { job, checkpoint, dataset } = source;
   const { meta, weights, optimizer } = splitCheckpoint(checkpoint);
-  const { features, targets, ...datasetMeta } = dataset;
   const payload: { name: string; bytes: Uint8Array }[] = [
     { name: PACKAGE_PATHS.weights, bytes: weights },
     { name: PACKAGE_PATHS.optimizer, bytes: optimizer },
   ];
-  if (options.includeDataset) {
-    payload.push({ name: PACKAGE_PATHS.features, bytes: viewBytes(features) });
-    payload.push({ name: PACKAGE_PATHS.targets, bytes: viewBytes(targets) });
-  }
+  if (options.includeDataset) payload.push(...datasetFiles(dataset));
   const files: PackageFileEntry[] = [];
   for (const p of payload) files.push({ path: p.name, byteLength: p.bytes.byteLength, sha256: await sha256Hex(p.bytes) });
   const manifest: PackageManifest = {
@@ -40,7 +38,7 @@ export async function buildPackage(source: ExportSource, options: { includeDatas
     config: job.config,
     configHash: job.configHash,
     checkpoint: meta,
-    dataset: { included: options.includeDataset, meta: datasetMeta satisfies DatasetMeta },
+    dataset: { included: options.includeDataset, meta: summaryOf(dataset) satisfies DatasetMeta },
     files,
   };
   const bytes = writeZip([{ name: PACKAGE_PATHS.manifest, bytes: jsonBytes(manifest) }, ...payload], now);

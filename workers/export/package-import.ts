@@ -8,16 +8,23 @@
 // `interrupted` means a worker died mid-run and carries crash notices and auto-resume handling.
 import { appendEntry, sanitizeLog } from '../../shared/job-log';
 import { canonicalJson, hashConfig, validateConfig, type TrainConfig } from '../../shared/config';
-import { fingerprintDataset, validateDataset, type Dataset, type DatasetInput } from '../../shared/dataset';
+import {
+  computeFingerprint, fingerprintDataset, tableDatasetFromMatrix, validateDataset, type Dataset, type DatasetSummary, type TableDatasetInput,
+} from '../../shared/dataset';
 import * as db from '../../shared/db';
 import { sha256Hex } from '../../shared/hash';
 import { emptyProgress, type JobRecord } from '../../shared/jobs';
 import {
-  ImportError, PACKAGE_PATHS, parsePackageManifest, type ImportOptions, type ImportResult, type PackageManifest,
+  ImportError, PACKAGE_PATHS, parsePackageManifest, type ImportOptions, type ImportResult, type MatrixMeta, type PackageManifest,
 } from '../../shared/package-format';
+import { isSampleId } from '../../shared/samples';
+import type { TableEncoding } from '../../shared/table';
 import { resealCheckpoint, verifyCheckpoint } from '../checkpoint-codec';
-import { splitRows } from '../data';
-import { outputsFor } from './source';
+import { splitTable } from '../data';
+import { sampleDataset, tableDataset, type DatasetDeps } from '../datasets';
+import { readTable } from '../table/read-table';
+import { tableFromFiles } from './dataset-files';
+import { outputsOf } from './source';
 import { formatBytes, ownBuffer, parseJsonBytes } from './zip';
 
 const IMPORTED_SUFFIX = ' (imported)';
@@ -25,7 +32,8 @@ const IMPORTED_SUFFIX = ' (imported)';
 function checkFiles(fileName: string, manifest: PackageManifest, entries: Map<string, Uint8Array>): Promise<void[]> {
   const listed = new Set(manifest.files.map((f) => f.path));
   const required: string[] = [PACKAGE_PATHS.weights, PACKAGE_PATHS.optimizer];
-  if (manifest.dataset.included) required.push(PACKAGE_PATHS.features, PACKAGE_PATHS.targets);
+  if (manifest.dataset.included)
+    required.push(...(manifest.formatVersion === 1 ? [PACKAGE_PATHS.features, PACKAGE_PATHS.targets] : [PACKAGE_PATHS.columns, PACKAGE_PATHS.numbers, PACKAGE_PATHS.codes]));
   for (const path of required)
     if (!listed.has(path)) throw new ImportError(`The manifest of “${fileName}” does not list ${path}, which a package needs.`);
   return Promise.all(
@@ -54,7 +62,8 @@ async function checkConfig(manifest: PackageManifest): Promise<TrainConfig> {
 /** The weight shapes a Dense MLP of this config has; a package whose weights differ is refused. */
 function checkWeights(manifest: PackageManifest, weights: Uint8Array, optimizer: Uint8Array): void {
   const { config, checkpoint } = manifest;
-  const dims = [manifest.dataset.meta.numFeatures, ...config.model.hidden.map((h) => h.units), outputsFor(manifest.dataset.meta)];
+  const { inputs, outputs } = modelWidths(manifest);
+  const dims = [inputs, ...config.model.hidden.map((h) => h.units), outputs];
   const expected = dims.slice(1).flatMap((units, i) => [[dims[i]!, units], [units]]);
   const architecture = dims.join('→');
   const got = checkpoint.weightSpecs.map((s) => s.shape);
@@ -72,54 +81,106 @@ function checkWeights(manifest: PackageManifest, weights: Uint8Array, optimizer:
     throw new ImportError(`The package's normalization statistics do not have one value per feature (${dims[0]}).`);
 }
 
+function isMatrixMeta(manifest: PackageManifest): boolean {
+  return manifest.formatVersion === 1;
+}
+
+/** Inputs and outputs the model must have: from the checkpoint's encoding, or a format-1 matrix's shape. */
+function modelWidths(manifest: PackageManifest): { inputs: number; outputs: number } {
+  const encoding = manifest.checkpoint.encoding as TableEncoding | undefined;
+  if (encoding) return { inputs: encoding.inputNames.length, outputs: outputsOf(encoding) };
+  if (isMatrixMeta(manifest)) {
+    const meta = manifest.dataset.meta as MatrixMeta;
+    return { inputs: meta.numFeatures, outputs: meta.task === 'classification' ? meta.classNames.length : 1 };
+  }
+  // A checkpoint from before encodings were kept: trust the shapes' own chain for the ends.
+  const specs = manifest.checkpoint.weightSpecs;
+  return { inputs: specs[0]?.shape[0] ?? 0, outputs: specs[specs.length - 1]?.shape[0] ?? 0 };
+}
+
 function floats(bytes: Uint8Array, path: string, expected: number): Float32Array {
   if (bytes.byteLength !== expected * 4)
     throw new ImportError(`${path} has ${formatBytes(bytes.byteLength)} bytes, but the dataset needs ${formatBytes(expected * 4)} (${expected} float32 values).`);
   return new Float32Array(ownBuffer(bytes));
 }
 
-type DatasetOutcome = { dataset: Dataset | null; how: 'included' | 'supplied' | 'already-stored' } | null;
+type DatasetOutcome = { dataset: Dataset; how: 'included' | 'supplied' | 'already-stored' } | null;
 
-async function resolveDataset(
-  database: db.LatheDb, manifest: PackageManifest, entries: Map<string, Uint8Array>, supplied: DatasetInput | undefined,
-): Promise<DatasetOutcome> {
-  const meta = manifest.dataset.meta;
-  const wanted = manifest.checkpoint.datasetFingerprint;
-  let input: DatasetInput | null = null;
-  let how: 'included' | 'supplied' = 'included';
-  if (manifest.dataset.included) {
-    const { fingerprint: _f, createdAt: _c, ...rest } = meta;
-    const features = floats(entries.get(PACKAGE_PATHS.features)!, PACKAGE_PATHS.features, meta.numSamples * meta.numFeatures);
-    input = { ...rest, features, targets: floats(entries.get(PACKAGE_PATHS.targets)!, PACKAGE_PATHS.targets, meta.numSamples) };
-  } else if (supplied) {
-    input = supplied;
-    how = 'supplied';
-  } else {
-    const existing = await db.getDataset(database, meta.id);
-    return existing?.fingerprint === wanted ? { dataset: null, how: 'already-stored' } : null;
-  }
+/** A format-1 matrix as rows of a stored dataset, under the package's id and fingerprint. */
+async function matrixDataset(meta: MatrixMeta, input: TableDatasetInput, now: number, what: string): Promise<Dataset> {
   const problems = validateDataset(input);
-  if (problems.length > 0) throw new ImportError(`The ${how === 'supplied' ? 'chosen' : "package's"} dataset is invalid: ${problems.join(' ')}`);
+  if (problems.length > 0) throw new ImportError(`${what} is invalid: ${problems.join(' ')}`);
   const fingerprint = await fingerprintDataset(input);
-  if (fingerprint !== wanted)
-    throw new ImportError(how === 'supplied'
-      ? `The chosen dataset is not the one “${manifest.job.name}” was trained on (its rows, columns or labels differ), so training could not continue the same run. Choose the original dataset.`
-      : `The package's dataset does not match the one its checkpoint was trained on (fingerprint ${fingerprint.slice(0, 12)} ≠ ${wanted.slice(0, 12)}).`);
-  // Content-addressed under the package's id, so the same data imported twice is stored once.
-  const dataset: Dataset = { ...meta, features: input.features, targets: input.targets, fingerprint };
-  return { dataset, how };
+  if (fingerprint !== meta.fingerprint)
+    throw new ImportError(`${what} does not match the one its checkpoint was trained on (fingerprint ${fingerprint.slice(0, 12)} ≠ ${meta.fingerprint.slice(0, 12)}).`);
+  return tableDatasetFromMatrix(input, fingerprint, now, { id: meta.id });
 }
 
-function importedJob(manifest: PackageManifest, id: string, checkpoint: db.CheckpointRecord, fileName: string, now: number): JobRecord {
-  const { config, dataset } = manifest;
+/**
+ * The dataset a package's checkpoint was trained on: inside the package, already stored (found by
+ * fingerprint), a built-in sample Lathe makes itself, or the CSV the user chose; null when none of
+ * these, so the page asks for it. Whatever the source, its fingerprint must match.
+ */
+async function resolveDataset(
+  deps: DatasetDeps, manifest: PackageManifest, entries: Map<string, Uint8Array>, options: ImportOptions, now: number,
+): Promise<DatasetOutcome> {
+  const database = await deps.database();
+  const wanted = manifest.checkpoint.datasetFingerprint;
+  const matrix = isMatrixMeta(manifest) ? (manifest.dataset.meta as MatrixMeta) : null;
+  if (manifest.dataset.included) {
+    if (matrix) {
+      const features = floats(entries.get(PACKAGE_PATHS.features)!, PACKAGE_PATHS.features, matrix.numSamples * matrix.numFeatures);
+      const targets = floats(entries.get(PACKAGE_PATHS.targets)!, PACKAGE_PATHS.targets, matrix.numSamples);
+      const { fingerprint: _f, createdAt: _c, ...rest } = matrix;
+      return { dataset: await matrixDataset(matrix, { ...rest, features, targets }, now, "The package's dataset"), how: 'included' };
+    }
+    const meta = manifest.dataset.meta as DatasetSummary;
+    const dataset: Dataset = { ...meta, kind: 'table', table: tableFromFiles(entries) };
+    const fingerprint = await computeFingerprint(dataset);
+    if (fingerprint !== wanted || meta.fingerprint !== wanted)
+      throw new ImportError(`The package's dataset does not match the one its checkpoint was trained on (fingerprint ${fingerprint.slice(0, 12)} ≠ ${wanted.slice(0, 12)}).`);
+    return { dataset, how: 'included' };
+  }
+  const stored = await db.datasetByFingerprint(database, wanted);
+  if (stored) {
+    const dataset = await db.getDataset(database, stored.id);
+    if (dataset) return { dataset, how: 'already-stored' };
+  }
+  const sourceId = manifest.dataset.meta.id.split('@')[0]!;
+  if (isSampleId(sourceId)) {
+    // Made in memory and stored with the job only if it is the right data.
+    const dataset = await sampleDataset(deps, sourceId);
+    if (dataset.fingerprint === wanted) return { dataset, how: 'supplied' };
+  }
+  if (!options.datasetFile) return null;
+  const { table, notices } = await readTable(options.datasetFile).catch((err: unknown) => {
+    throw new ImportError(`The chosen file could not be read: ${err instanceof Error ? err.message : String(err)}`);
+  });
+  const fileName = (options.datasetFile as File).name ?? 'table.csv';
+  let dataset = await tableDataset(table, { sourceId: 'upload', name: manifest.dataset.meta.name, fileName, source: 'upload', notices, now });
+  const names = matrix
+    ? { featureNames: matrix.featureNames, targetName: matrix.targetName, classNames: matrix.classNames, task: matrix.task }
+    : (manifest.dataset.meta as DatasetSummary).matrix;
+  // Data first seen as a numeric matrix is identified by it: rebuild it from the chosen file's columns.
+  if (names) dataset = { ...dataset, id: manifest.dataset.meta.id, matrix: names };
+  const fingerprint = await computeFingerprint(dataset).catch(() => '');
+  if (fingerprint !== wanted)
+    throw new ImportError(
+      `“${fileName}” is not the dataset “${manifest.job.name}” was trained on (its rows, columns or values differ), so training could not continue the same run. Choose the original file.`,
+    );
+  return { dataset: { ...dataset, fingerprint }, how: 'supplied' };
+}
+
+function importedJob(manifest: PackageManifest, dataset: Dataset, id: string, checkpoint: db.CheckpointRecord, fileName: string, now: number): JobRecord {
+  const { config } = manifest;
   const { cursor, history } = checkpoint;
   const done = cursor.epoch >= config.epochs;
-  const stepsPerEpoch = Math.ceil(splitRows(dataset.meta.numSamples, config.validationSplit, config.seed).train.length / config.batchSize);
+  const stepsPerEpoch = Math.ceil(splitTable(dataset, config).train.length / config.batchSize);
   const total = stepsPerEpoch * config.epochs;
   const last = history[history.length - 1];
   return {
     id, name: `${manifest.job.name}${IMPORTED_SUFFIX}`, state: done ? 'completed' : 'paused',
-    datasetId: dataset.meta.id, config, configHash: manifest.configHash,
+    datasetId: dataset.id, config, configHash: manifest.configHash,
     createdAt: now, queuedAt: null, startedAt: null, finishedAt: done ? now : null,
     durationMs: Math.max(0, manifest.job.durationMs), error: null,
     notice: done
@@ -138,7 +199,7 @@ function importedJob(manifest: PackageManifest, id: string, checkpoint: db.Check
 }
 
 export async function importPackage(
-  database: db.LatheDb, fileName: string, entries: Map<string, Uint8Array>, options: ImportOptions, now: number,
+  deps: DatasetDeps, fileName: string, entries: Map<string, Uint8Array>, options: ImportOptions, now: number,
 ): Promise<ImportResult> {
   const manifestBytes = entries.get(PACKAGE_PATHS.manifest);
   if (!manifestBytes) throw new ImportError(`“${fileName}” has no ${PACKAGE_PATHS.manifest}, so it is not a Lathe package.`);
@@ -155,21 +216,24 @@ export async function importPackage(
   };
   if (!(await verifyCheckpoint(checkpoint)))
     throw new ImportError(`The checkpoint in “${fileName}” fails its checksum: the package was altered or damaged.`);
-  const resolved = await resolveDataset(database, manifest, entries, options.dataset);
+  const resolved = await resolveDataset(deps, manifest, entries, options, now);
   const meta = manifest.dataset.meta;
   if (!resolved) {
+    const matrix = isMatrixMeta(manifest) ? (meta as MatrixMeta) : null;
+    const summary = matrix ? null : (meta as DatasetSummary);
+    const columns = matrix ? [...matrix.featureNames, matrix.targetName] : summary!.columns.map((c) => c.name);
+    const rows = matrix ? matrix.numSamples : summary!.rows;
+    const file = summary?.fileName ? ` (from “${summary.fileName}”)` : '';
     return {
       kind: 'needs-dataset', fileName, jobName: manifest.job.name,
-      dataset: {
-        sourceId: meta.id.split('@')[0]!, name: meta.name, task: meta.task, featureNames: meta.featureNames,
-        targetName: meta.targetName, classNames: meta.classNames, numSamples: meta.numSamples, fingerprint: meta.fingerprint,
-      },
-      message: `“${fileName}” was exported without its dataset. Choose “${meta.name}” (${meta.numSamples} rows: ${meta.featureNames.join(', ')} → ${meta.targetName}) to import it and continue training.`,
+      dataset: { name: meta.name, fileName: summary?.fileName ?? null, rows, columns, fingerprint: manifest.checkpoint.datasetFingerprint },
+      message: `“${fileName}” was exported without its dataset, and no stored dataset matches it. Choose the file of “${meta.name}”${file}: ${rows} rows with the columns ${columns.join(', ')}.`,
     };
   }
   const jobId = crypto.randomUUID();
   const stored = await resealCheckpoint(checkpoint, jobId, checkpoint.seq);
-  const job = importedJob({ ...manifest, config }, jobId, stored, fileName, now);
-  await db.putImportedJob(database, job, stored, resolved.dataset);
+  const job = importedJob({ ...manifest, config }, resolved.dataset, jobId, stored, fileName, now);
+  const database = await deps.database();
+  await db.putImportedJob(database, job, stored, resolved.how === 'already-stored' ? null : resolved.dataset);
   return { kind: 'package', job, dataset: resolved.how };
 }

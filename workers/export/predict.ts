@@ -1,13 +1,14 @@
-// Predictions on raw feature rows: the app's own (a job's newest good checkpoint, rebuilt with
-// buildModel exactly as training builds it) and the shared step that normalizes rows, runs a
-// model and turns outputs into labels or values.
+// Predictions: the app's own (a job's live model, or its newest good checkpoint rebuilt with
+// buildModel exactly as training builds it) on raw rows encoded with the job's table encoding, and
+// the shared steps that run a model and turn outputs into labels or values.
 import * as tf from '@tensorflow/tfjs';
 import type { LatheDb } from '../../shared/db';
 import type { Prediction } from '../../shared/package-format';
 import { ImportError } from '../../shared/package-format';
+import { decodeRegression, encodeRecord, TableError, type TableEncoding } from '../../shared/table';
 import { decodeTensors } from '../checkpoint-codec';
 import { buildModel } from '../model';
-import { loadExportSource, outputsFor } from './source';
+import { loadExportSource, outputsOf } from './source';
 
 /** How to read a model's outputs. */
 export interface OutputReading {
@@ -16,14 +17,17 @@ export interface OutputReading {
   labels: string[] | null;
 }
 
-/** Rows as float32, normalized with `(x - mean) / std` in double precision, as training does. */
+/**
+ * Rows as float32, normalized with `(x - mean) / std` in double precision, as training does: the
+ * value is rounded to float32 first, as table cells are stored, so this matches the app exactly.
+ */
 export function normalizeRows(rows: number[][], numInputs: number, normalization: { mean: number[]; std: number[] } | null): Float32Array {
   const x = new Float32Array(rows.length * numInputs);
   rows.forEach((row, i) => {
     if (row.length !== numInputs) throw new ImportError(`Row ${i + 1} has ${row.length} values, but the model takes ${numInputs}.`);
     row.forEach((v, j) => {
       if (typeof v !== 'number' || !Number.isFinite(v)) throw new ImportError(`Row ${i + 1}, value ${j + 1} is not a finite number.`);
-      x[i * numInputs + j] = normalization ? (v - normalization.mean[j]!) / normalization.std[j]! : v;
+      x[i * numInputs + j] = normalization ? (Math.fround(v) - normalization.mean[j]!) / normalization.std[j]! : v;
     });
   });
   return x;
@@ -60,23 +64,52 @@ export function readOutputs(outputs: number[][], reading: OutputReading, normali
   return { outputs, probabilities, predicted: outputs.map((o) => name(argmax(o))), normalized };
 }
 
-/** The app's prediction for a job: what its newest good checkpoint says about raw feature rows. */
-export async function predictJob(database: LatheDb, jobId: string, rows: number[][]): Promise<Prediction> {
-  const { job, checkpoint, dataset } = await loadExportSource(database, jobId);
-  const numInputs = dataset.numFeatures;
-  const x = normalizeRows(rows, numInputs, checkpoint.normalization);
-  const model = buildModel(job.config, { numFeatures: numInputs, numOutputs: outputsFor(dataset) });
-  try {
-    const weights = decodeTensors(checkpoint.weightSpecs, checkpoint.weightData);
+/** A model and what it expects: the live one of a training job, or one rebuilt from a checkpoint. */
+export interface TableModel {
+  model: tf.LayersModel;
+  encoding: TableEncoding;
+}
+
+/**
+ * Predictions for raw rows keyed by original column name (a form, or a CSV's rows): each row is
+ * encoded exactly as training encoded stored rows. Regression values come back in the target's
+ * own units; classifiers also give probabilities.
+ */
+export async function predictRecords(m: TableModel, records: Record<string, string>[]): Promise<Prediction> {
+  const width = m.encoding.inputNames.length;
+  const x = new Float32Array(records.length * width);
+  records.forEach((record, i) => {
     try {
-      model.setWeights(weights);
-    } finally {
-      tf.dispose(weights);
+      x.set(encodeRecord(m.encoding, record), i * width);
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      throw new TableError(records.length > 1 ? `Row ${i + 1}: ${message}` : message);
     }
-    const outputs = await runModel(model, x, rows.length, numInputs);
-    const classification = dataset.task === 'classification';
-    return readOutputs(outputs, { kind: classification ? 'logits' : 'value', labels: classification ? dataset.classNames : null }, checkpoint.normalization !== null);
-  } finally {
+  });
+  return predictEncoded(m, x, records.length);
+}
+
+/** Predictions for rows already encoded (rows × inputs). */
+export async function predictEncoded(m: TableModel, x: Float32Array, numRows: number): Promise<Prediction> {
+  const outputs = await runModel(m.model, x, numRows, m.encoding.inputNames.length);
+  const target = m.encoding.target;
+  if ('classNames' in target) return readOutputs(outputs, { kind: 'logits', labels: target.classNames }, true);
+  const values = outputs.map((o) => decodeRegression(m.encoding, o[0]!));
+  return { outputs, probabilities: null, predicted: values, normalized: true };
+}
+
+/** The model of a job's newest good checkpoint, rebuilt exactly as training builds it. The caller disposes it. */
+export async function checkpointModel(database: LatheDb, jobId: string): Promise<TableModel> {
+  const { job, checkpoint, encoding } = await loadExportSource(database, jobId);
+  const model = buildModel(job.config, { numFeatures: encoding.inputNames.length, numOutputs: outputsOf(encoding) });
+  const weights = decodeTensors(checkpoint.weightSpecs, checkpoint.weightData);
+  try {
+    model.setWeights(weights);
+  } catch (err) {
     model.dispose();
+    throw err;
+  } finally {
+    tf.dispose(weights);
   }
+  return { model, encoding };
 }

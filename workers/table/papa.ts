@@ -33,3 +33,6 @@ export interface CoreParser {
 }
 
 export const Parser = (papaparse as { Parser: new (config: ParserConfig) => CoreParser }).Parser;
+
+/** papaparse's writer: rows of cells to CSV text, quoting cells that need it. */
+export const unparse = (papaparse as { unparse: (rows: string[][], config?: { delimiter?: string; newline?: string }) => string }).unparse;

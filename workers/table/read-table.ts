@@ -53,7 +53,48 @@ const megabytes = (bytes: number): string => `${(bytes / MB).toLocaleString('en-
 /** Thrown inside a pass to start again as Windows-1252. */
 class Restart extends Error {}
 
+/** Where parsed rows go: a table being built, or a prediction file being answered row by row. */
+export interface RowSink {
+  addRow(cells: string[], line: number): void;
+  /** Called after every slice of the file, so the sink can do async work on what it gathered. */
+  drain?(): Promise<void>;
+}
+
+/** What the file's layout turned out to be, for the sink that will take its rows. */
+export interface RowLayout {
+  delimiter: Delimiter;
+  decimalComma: boolean;
+  /** Estimated number of rows, to size arrays once. */
+  capacityRows: number;
+}
+
+export interface RowStream<S extends RowSink> {
+  sink: S;
+  delimiter: Delimiter;
+  encoding: TextEncodingName;
+  notices: string[];
+  bytes: number;
+}
+
 export async function readTable(file: Blob, options: ReadTableOptions = {}): Promise<ReadTableResult> {
+  const stream = await streamRows(file, options, (layout) => new TableAssembler({ decimalComma: layout.decimalComma, capacityRows: layout.capacityRows }));
+  const assembled = stream.sink.finish();
+  return {
+    table: assembled.table,
+    delimiter: stream.delimiter,
+    encoding: stream.encoding,
+    hasHeader: assembled.hasHeader,
+    notices: [...stream.notices, ...assembled.notices],
+    bytes: stream.bytes,
+  };
+}
+
+/**
+ * Streams a delimited text file's rows into the sink `makeSink` builds once the layout is known:
+ * size limit, encoding fallback (the sink is built again if the file is re-read), delimiter and
+ * newline detection, progress and cancel, as readTable does.
+ */
+export async function streamRows<S extends RowSink>(file: Blob, options: ReadTableOptions, makeSink: (layout: RowLayout) => S): Promise<RowStream<S>> {
   const name = typeof (file as { name?: unknown }).name === 'string' ? `“${(file as File).name}”` : 'The file';
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_TABLE_BYTES;
   if (file.size > maxBytes)
@@ -61,10 +102,10 @@ export async function readTable(file: Blob, options: ReadTableOptions = {}): Pro
   if (file.size === 0) throw new TableError(`${name} is empty (0 bytes).`);
   options.signal?.throwIfAborted();
   try {
-    return await readPass(file, name, options, new ChunkDecoder('utf-8'));
+    return await readPass(file, name, options, new ChunkDecoder('utf-8'), makeSink);
   } catch (e) {
     if (!(e instanceof Restart)) throw e;
-    return await readPass(file, name, options, new ChunkDecoder('windows-1252', true));
+    return await readPass(file, name, options, new ChunkDecoder('windows-1252', true), makeSink);
   }
 }
 
@@ -76,14 +117,16 @@ function rowsEstimate(sample: string, fileBytes: number): number {
   return Math.ceil((fileBytes / Math.max(1, charsPerLine)) * CAPACITY_HEADROOM);
 }
 
-async function readPass(file: Blob, name: string, options: ReadTableOptions, decoder: ChunkDecoder): Promise<ReadTableResult> {
+async function readPass<S extends RowSink>(
+  file: Blob, name: string, options: ReadTableOptions, decoder: ChunkDecoder, makeSink: (layout: RowLayout) => S,
+): Promise<RowStream<S>> {
   const { signal, onProgress } = options;
   const total = file.size;
   const reader = file.stream().getReader();
   let bytesRead = 0;
   let sample = '';
   let sniffAt = SNIFF_MIN_CHARS;
-  let layout: { rows: CsvRows; assembler: TableAssembler; delimiter: Delimiter; notices: string[] } | null = null;
+  let layout: { rows: CsvRows; sink: S; delimiter: Delimiter; notices: string[] } | null = null;
 
   const startParsing = (complete: boolean): boolean => {
     const newline = detectNewline(sample);
@@ -100,10 +143,10 @@ async function readPass(file: Blob, name: string, options: ReadTableOptions, dec
     const notices: string[] = [];
     if (decimalComma && /\d,\d/.test(sample))
       notices.push('Values are separated by semicolons, so a comma inside a number is read as its decimal point (1,5 = 1.5).');
-    const assembler = new TableAssembler({ decimalComma, capacityRows: rowsEstimate(sample, total) });
+    const sink = makeSink({ delimiter, decimalComma, capacityRows: rowsEstimate(sample, total) });
     const rows = new CsvRows(delimiter, newline);
-    layout = { rows, assembler, delimiter, notices };
-    rows.push(sample, (cells, line) => assembler.addRow(cells, line));
+    layout = { rows, sink, delimiter, notices };
+    rows.push(sample, (cells, line) => sink.addRow(cells, line));
     sample = '';
     return true;
   };
@@ -112,8 +155,8 @@ async function readPass(file: Blob, name: string, options: ReadTableOptions, dec
     if (text.indexOf('\u0000') >= 0)
       throw new TableError(`${name} contains a NUL byte near line ${layout?.rows.nextLine ?? 1}, so it is not a text table.`);
     if (layout) {
-      const { rows, assembler } = layout;
-      rows.push(text, (cells, line) => assembler.addRow(cells, line));
+      const { rows, sink } = layout;
+      rows.push(text, (cells, line) => sink.addRow(cells, line));
       return;
     }
     sample += text;
@@ -133,6 +176,7 @@ async function readPass(file: Blob, name: string, options: ReadTableOptions, dec
       onProgress?.(bytesRead, total);
       [reportedAt, reportedBytes] = [now, bytesRead];
     }
+    if (layout) await (layout as { sink: S }).sink.drain?.();
     // A macrotask turn, so that a cancel sent to the worker arrives between batches.
     await yieldToEventLoop();
     signal?.throwIfAborted();
@@ -158,21 +202,14 @@ async function readPass(file: Blob, name: string, options: ReadTableOptions, dec
     batch += tail;
     await flush();
     if (!layout) startParsing(true);
-    const { rows, assembler, delimiter, notices } = layout!;
-    rows.end((cells, line) => assembler.addRow(cells, line));
-    const assembled = assembler.finish();
+    const { rows, sink, delimiter, notices } = layout!;
+    rows.end((cells, line) => sink.addRow(cells, line));
+    await sink.drain?.();
     if (rows.firstStrayQuoteLine !== null)
       notices.push(
         `Line ${rows.firstStrayQuoteLine} has a quoted value followed by more text before the next delimiter; the quote was kept as part of the value.`,
       );
-    return {
-      table: assembled.table,
-      delimiter,
-      encoding: decoder.encoding,
-      hasHeader: assembled.hasHeader,
-      notices: [...(decoder.notice ? [decoder.notice] : []), ...notices, ...assembled.notices],
-      bytes: total,
-    };
+    return { sink, delimiter, encoding: decoder.encoding, notices: [...(decoder.notice ? [decoder.notice] : []), ...notices], bytes: total };
   } finally {
     // Stops the underlying read when a pass ends early (error, cancel, restart); harmless after the end.
     await reader.cancel().catch(() => undefined);

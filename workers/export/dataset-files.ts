@@ -1,0 +1,72 @@
+// A table dataset as files inside a `.lathe` package (format 2): its column layout as JSON and its
+// arrays as two little-endian binaries, and back, checking every size before trusting it.
+import type { TableDataset } from '../../shared/dataset';
+import { ImportError, PACKAGE_PATHS } from '../../shared/package-format';
+import type { TableColumn, TableData } from '../../shared/table-types';
+import { formatBytes, jsonBytes, ownBuffer, parseJsonBytes } from './zip';
+
+/** A column without its arrays; `hasCodes` says whether codes.bin holds a slice for it. */
+type ColumnLayout = Omit<TableColumn, 'numbers' | 'codes'> & { hasCodes: boolean };
+
+interface TableLayout {
+  numRows: number;
+  rowLines?: TableData['rowLines'];
+  decimalComma?: boolean;
+  columns: ColumnLayout[];
+}
+
+export function datasetFiles(d: TableDataset): { name: string; bytes: Uint8Array }[] {
+  const { table } = d;
+  const layout: TableLayout = {
+    numRows: table.numRows,
+    ...(table.rowLines ? { rowLines: table.rowLines } : {}),
+    ...(table.decimalComma ? { decimalComma: true } : {}),
+    columns: table.columns.map(({ numbers: _n, codes, ...rest }) => ({ ...rest, hasCodes: codes !== null })),
+  };
+  const numbers = new Float32Array(table.numRows * table.columns.length);
+  table.columns.forEach((c, i) => numbers.set(c.numbers, i * table.numRows));
+  const coded = table.columns.filter((c) => c.codes !== null);
+  const codes = new Int32Array(table.numRows * coded.length);
+  coded.forEach((c, i) => codes.set(c.codes!, i * table.numRows));
+  return [
+    { name: PACKAGE_PATHS.columns, bytes: jsonBytes(layout) },
+    { name: PACKAGE_PATHS.numbers, bytes: new Uint8Array(numbers.buffer) },
+    { name: PACKAGE_PATHS.codes, bytes: new Uint8Array(codes.buffer) },
+  ];
+}
+
+function expectBytes(bytes: Uint8Array, path: string, values: number): void {
+  if (bytes.byteLength !== values * 4)
+    throw new ImportError(`${path} has ${formatBytes(bytes.byteLength)} bytes, but the dataset's layout needs ${formatBytes(values * 4)}.`);
+}
+
+/** Rebuilds the table from a package's files; the caller then checks its fingerprint. */
+export function tableFromFiles(entries: Map<string, Uint8Array>): TableData {
+  const layout = parseJsonBytes(entries.get(PACKAGE_PATHS.columns)!, PACKAGE_PATHS.columns) as Partial<TableLayout>;
+  const { numRows, columns } = layout;
+  if (!Number.isInteger(numRows) || numRows! < 0 || !Array.isArray(columns) || columns.length === 0)
+    throw new ImportError(`${PACKAGE_PATHS.columns} does not describe a table (it needs numRows and a list of columns).`);
+  const n = numRows!;
+  const numbersBytes = entries.get(PACKAGE_PATHS.numbers)!;
+  const codesBytes = entries.get(PACKAGE_PATHS.codes)!;
+  const coded = columns.filter((c) => c.hasCodes).length;
+  expectBytes(numbersBytes, PACKAGE_PATHS.numbers, n * columns.length);
+  expectBytes(codesBytes, PACKAGE_PATHS.codes, n * coded);
+  const numbers = new Float32Array(ownBuffer(numbersBytes));
+  const codes = new Int32Array(ownBuffer(codesBytes));
+  let codeIndex = 0;
+  const built: TableColumn[] = columns.map((c, i) => {
+    if (typeof c.name !== 'string') throw new ImportError(`${PACKAGE_PATHS.columns}: column ${i + 1} has no name.`);
+    const { hasCodes, ...rest } = c;
+    const ownCodes = hasCodes ? codes.slice(codeIndex * n, ++codeIndex * n) : null;
+    if (ownCodes && (!Array.isArray(c.categories) || ownCodes.some((k) => k >= c.categories!.length || k < -1)))
+      throw new ImportError(`${PACKAGE_PATHS.codes}: column “${c.name}” refers to categories it does not list.`);
+    return { ...rest, numbers: numbers.slice(i * n, (i + 1) * n), codes: ownCodes };
+  });
+  return {
+    columns: built,
+    numRows: n,
+    ...(layout.rowLines ? { rowLines: layout.rowLines } : {}),
+    ...(layout.decimalComma ? { decimalComma: true } : {}),
+  };
+}
