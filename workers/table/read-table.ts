@@ -103,7 +103,7 @@ async function readPass(file: Blob, name: string, options: ReadTableOptions, dec
     const assembler = new TableAssembler({ decimalComma, capacityRows: rowsEstimate(sample, total) });
     const rows = new CsvRows(delimiter, newline);
     layout = { rows, assembler, delimiter, notices };
-    rows.push(sample, (cells, line) => assembler.addRow(cells, line));
+    rows.push(sample, (batch, lines) => assembler.addRows(batch, lines));
     sample = '';
     return true;
   };
@@ -113,7 +113,7 @@ async function readPass(file: Blob, name: string, options: ReadTableOptions, dec
       throw new TableError(`${name} contains a NUL byte near line ${layout?.rows.nextLine ?? 1}, so it is not a text table.`);
     if (layout) {
       const { rows, assembler } = layout;
-      rows.push(text, (cells, line) => assembler.addRow(cells, line));
+      rows.push(text, (batch, lines) => assembler.addRows(batch, lines));
       return;
     }
     sample += text;
@@ -159,7 +159,7 @@ async function readPass(file: Blob, name: string, options: ReadTableOptions, dec
     await flush();
     if (!layout) startParsing(true);
     const { rows, assembler, delimiter, notices } = layout!;
-    rows.end((cells, line) => assembler.addRow(cells, line));
+    rows.end((batch, lines) => assembler.addRows(batch, lines));
     const assembled = assembler.finish();
     if (rows.firstStrayQuoteLine !== null)
       notices.push(
