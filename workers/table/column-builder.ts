@@ -1,9 +1,9 @@
-// Builds one column of a table cell by cell, straight into growable typed arrays, so a large file
-// never exists as rows of strings. Imports only shared table code.
+// Builds one column of a table cell by cell, straight into growable typed arrays (numbers, and
+// dictionary codes until a column has too many distinct values), so a large file never exists as
+// rows of strings. Imports only shared table code.
 import { isMissingCell, parseNumberCell, trimCell } from '../../shared/table-cells';
-import { MAX_DICTIONARY_VALUES, type TableData } from '../../shared/table-types';
 import { withInference, type ColumnFacts } from '../../shared/table-infer';
-import type { TableColumn } from '../../shared/table-types';
+import { MAX_DICTIONARY_VALUES, type TableColumn, type TableData } from '../../shared/table-types';
 
 /** Distinct example values kept per column for the column table. */
 export const SAMPLE_VALUES = 5;
