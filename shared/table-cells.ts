@@ -14,13 +14,22 @@ const NA_MAX_CHARS = Math.max(...NA_TOKENS.map((t) => t.length));
 /** Largest magnitude a Float32 holds; bigger numbers would become Infinity in the model's inputs. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** First characters of the NA tokens; other cells skip the lower-casing and set lookup (it runs per cell). */
-const NA_FIRST_CHARS = new Set([...NA_TOKENS].flatMap((t) => [t.toLowerCase().charCodeAt(0), t.toUpperCase().charCodeAt(0)]));
+/** 1 at the char codes that start an NA token: other cells skip lower-casing and the set lookup (this runs per cell). */
+const NA_FIRST_CHARS = new Uint8Array(128);
+for (const t of NA_TOKENS) for (const c of [t.toLowerCase(), t.toUpperCase()]) NA_FIRST_CHARS[c.charCodeAt(0)] = 1;
 
 /** `text` must already be trimmed. */
 export function isMissingCell(text: string): boolean {
-  if (text.length === 0) return true;
-  return text.length <= NA_MAX_CHARS && NA_FIRST_CHARS.has(text.charCodeAt(0)) && NA_LOWER.has(text.toLowerCase());
+  const n = text.length;
+  if (n === 0) return true;
+  return n <= NA_MAX_CHARS && NA_FIRST_CHARS[text.charCodeAt(0)] === 1 && NA_LOWER.has(text.toLowerCase());
+}
+
+/** A cell without surrounding whitespace. Most cells have none: the check on both ends skips trim(). */
+export function trimCell(cell: string): string {
+  const first = cell.charCodeAt(0);
+  const last = cell.charCodeAt(cell.length - 1);
+  return first > 32 && first < 127 && last > 32 && last < 127 ? cell : cell.trim();
 }
 
 /**

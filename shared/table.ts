@@ -3,7 +3,7 @@
 // gathers them, so callers never depend on how they are split.
 export * from './table-types';
 export {
-  NA_TOKENS, columnNames, fileLineOfRow, isMissingCell, naturalCompare, parseNumberCell, quoteValue,
+  NA_TOKENS, columnNames, fileLineOfRow, isMissingCell, naturalCompare, parseNumberCell, quoteValue, trimCell,
 } from './table-cells';
 export {
   CLASSIFICATION_MAX_INTEGER_CLASSES, DROP_MAX_LOSS_SHARE, ID_MIN_VALUES, NUMERIC_MIN_SHARE, inferColumnType, inferPlan,

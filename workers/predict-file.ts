@@ -30,7 +30,11 @@ class PredictionSink implements RowSink {
     this.#delimiter = layout.delimiter;
   }
 
-  addRow(cells: string[], line: number): void {
+  addRows(rows: string[][], lines: number[]): void {
+    rows.forEach((cells, i) => this.#addRow(cells, lines[i]!));
+  }
+
+  #addRow(cells: string[], line: number): void {
     if (cells.every((c) => c.trim() === '')) return;
     if (!this.#header) {
       const header = cells.map((c) => c.trim());

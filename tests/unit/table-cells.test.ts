@@ -1,13 +1,20 @@
 // What one cell means: which texts are missing, which are numbers (and that the fast path reads
 // exactly what Number() reads), how header names are made unique, and how classes are ordered.
 import { describe, expect, it } from 'vitest';
-import { columnNames, fileLineOfRow, isMissingCell, naturalCompare, parseNumberCell } from '../../shared/table';
+import { columnNames, fileLineOfRow, isMissingCell, naturalCompare, parseNumberCell, trimCell } from '../../shared/table';
 
 describe('missing cells', () => {
   it('empty, NA, N/A, NaN, null, #N/A, <NA> and ? in any case are missing; None, -, 0 are values', () => {
     for (const t of ['', 'NA', 'na', 'N/A', 'n/a', 'NaN', 'nan', 'NULL', 'null', '#N/A', '<NA>', '?'])
       expect(isMissingCell(t), t).toBe(true);
     for (const t of ['None', 'none', '-', '0', 'N', 'NAN!', 'nulls', 'A']) expect(isMissingCell(t), t).toBe(false);
+  });
+});
+
+describe('trimming', () => {
+  it('spaces, tabs, a trailing CR and no-break spaces around a cell are removed; inner ones kept', () => {
+    for (const [raw, want] of [[' a b ', 'a b'], ['\tx\r', 'x'], ['\u00a0café\u00a0', 'café'], ['1', '1'], ['', ''], ['é', 'é']])
+      expect(trimCell(raw!), JSON.stringify(raw)).toBe(want);
   });
 });
 

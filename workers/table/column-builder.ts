@@ -1,9 +1,9 @@
-// Builds one column of a table cell by cell, straight into growable typed arrays, so a large file
-// never exists as rows of strings. Imports only shared table code.
-import { isMissingCell, parseNumberCell } from '../../shared/table-cells';
-import { MAX_DICTIONARY_VALUES, type TableData } from '../../shared/table-types';
+// Builds one column of a table cell by cell, straight into growable typed arrays (numbers, and
+// dictionary codes until a column has too many distinct values), so a large file never exists as
+// rows of strings. Imports only shared table code.
+import { isMissingCell, parseNumberCell, trimCell } from '../../shared/table-cells';
 import { withInference, type ColumnFacts } from '../../shared/table-infer';
-import type { TableColumn } from '../../shared/table-types';
+import { MAX_DICTIONARY_VALUES, type TableColumn, type TableData } from '../../shared/table-types';
 
 /** Distinct example values kept per column for the column table. */
 export const SAMPLE_VALUES = 5;
@@ -14,7 +14,6 @@ export class ColumnBuilder {
   #numbers: Float32Array;
   #codes: Int32Array | null;
   #dictionary: Map<string, number> | null = new Map();
-  #counts: number[] = [];
   #values: string[] = [];
   #rows = 0;
   #missing = 0;
@@ -37,7 +36,7 @@ export class ColumnBuilder {
     const row = this.#rows;
     if (row === this.#numbers.length) this.#grow();
     this.#rows = row + 1;
-    const text = cell.trim();
+    const text = trimCell(cell);
     if (isMissingCell(text)) {
       this.#missing++;
       this.#numbers[row] = NaN;
@@ -60,11 +59,14 @@ export class ColumnBuilder {
       }
       dict.set(text, code);
       this.#values.push(text);
-      this.#counts.push(0);
       if (this.#samples.length < SAMPLE_VALUES) this.#samples.push(text);
     }
-    this.#counts[code]!++;
     this.#codes![row] = code;
+  }
+
+  /** Adds column `j` of each row. */
+  addColumn(rows: string[][], j: number): void {
+    for (let r = 0; r < rows.length; r++) this.add(rows[r]![j]!);
   }
 
   get rows(): number {
@@ -87,7 +89,6 @@ export class ColumnBuilder {
   #dropDictionary(): void {
     this.#dictionary = null;
     this.#codes = null;
-    this.#counts = [];
     this.#values = [];
   }
 
@@ -103,12 +104,16 @@ export class ColumnBuilder {
     let categoryCounts: number[] | null = null;
     let codes: Int32Array | null = null;
     if (this.#codes) {
+      // Counted here, once, rather than per cell while reading.
+      const counts = new Float64Array(this.#values.length);
+      const built = this.#codes;
+      for (let r = 0; r < numRows; r++) if (built[r]! >= 0) counts[built[r]!]!++;
       // Most frequent first; ties keep first-seen order (Array.prototype.sort is stable).
-      const order = this.#values.map((_, i) => i).sort((a, b) => this.#counts[b]! - this.#counts[a]!);
+      const order = this.#values.map((_, i) => i).sort((a, b) => counts[b]! - counts[a]!);
       const remap = new Int32Array(order.length);
       order.forEach((oldCode, newCode) => (remap[oldCode] = newCode));
       categories = order.map((c) => this.#values[c]!);
-      categoryCounts = order.map((c) => this.#counts[c]!);
+      categoryCounts = order.map((c) => counts[c]!);
       codes = this.#codes.slice(0, numRows);
       this.#codes = null;
       for (let r = 0; r < numRows; r++) {

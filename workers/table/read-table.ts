@@ -55,7 +55,8 @@ class Restart extends Error {}
 
 /** Where parsed rows go: a table being built, or a prediction file being answered row by row. */
 export interface RowSink {
-  addRow(cells: string[], line: number): void;
+  /** Rows of cells and the file line each starts on. */
+  addRows(rows: string[][], lines: number[]): void;
   /** Called after every slice of the file, so the sink can do async work on what it gathered. */
   drain?(): Promise<void>;
 }
@@ -146,7 +147,7 @@ async function readPass<S extends RowSink>(
     const sink = makeSink({ delimiter, decimalComma, capacityRows: rowsEstimate(sample, total) });
     const rows = new CsvRows(delimiter, newline);
     layout = { rows, sink, delimiter, notices };
-    rows.push(sample, (cells, line) => sink.addRow(cells, line));
+    rows.push(sample, (batch, lines) => sink.addRows(batch, lines));
     sample = '';
     return true;
   };
@@ -156,7 +157,7 @@ async function readPass<S extends RowSink>(
       throw new TableError(`${name} contains a NUL byte near line ${layout?.rows.nextLine ?? 1}, so it is not a text table.`);
     if (layout) {
       const { rows, sink } = layout;
-      rows.push(text, (cells, line) => sink.addRow(cells, line));
+      rows.push(text, (batch, lines) => sink.addRows(batch, lines));
       return;
     }
     sample += text;
@@ -203,7 +204,7 @@ async function readPass<S extends RowSink>(
     await flush();
     if (!layout) startParsing(true);
     const { rows, sink, delimiter, notices } = layout!;
-    rows.end((cells, line) => sink.addRow(cells, line));
+    rows.end((batch, lines) => sink.addRows(batch, lines));
     await sink.drain?.();
     if (rows.firstStrayQuoteLine !== null)
       notices.push(
