@@ -148,3 +148,21 @@ export async function setJobBreakpoint(page: Page, kind: 'step' | 'epoch', at: n
   await view.getByTestId('job-breakpoint-set').click();
   await expect(view.getByTestId('job-breakpoint')).toHaveAttribute('data-breakpoint', `${kind}:${at}`);
 }
+
+/** Fills the selected job's prediction form (one field per input column), predicts, and returns the raw outputs. */
+export async function predictWithForm(page: Page, values: Record<string, string>): Promise<number[]> {
+  const view = jobView(page);
+  for (const [column, value] of Object.entries(values)) {
+    const field = view.locator(`[data-testid=predict-field][data-column="${column}"]`);
+    const select = field.locator('select');
+    if ((await select.count()) > 0) await select.selectOption(value);
+    else await field.locator('input').fill(value);
+  }
+  const output = view.getByTestId('predict-output');
+  await view.getByTestId('predict-button').click();
+  await expect(output).toBeVisible();
+  // The button is disabled while the worker predicts; enabled again, the output is this row's.
+  await expect(view.getByTestId('predict-button')).toBeEnabled();
+  const json = await output.getAttribute('data-outputs');
+  return (JSON.parse(json!) as number[][])[0]!;
+}

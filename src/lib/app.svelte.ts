@@ -227,8 +227,15 @@ export class Lathe {
     if (this.#followerTimer) clearInterval(this.#followerTimer);
   }
 
+  /** A job on a dataset this page has not listed yet (a sample made, a package imported): read the list again. */
+  #noteDataset(job: JobRecord): void {
+    if (this.datasets.find(job.datasetId)) return;
+    void this.datasets.refresh().catch((e: unknown) => this.report(e, 'Could not read the datasets'));
+  }
+
   #onWorkerEvent(event: WorkerEvent): void {
     this.jobs.enqueue(event);
+    if (event.type === 'job') this.#noteDataset(event.job);
     // Worker events double as tab messages: other tabs mirror this worker live.
     if (this.#hasFollowers || !this.isLeader) this.#channel.post(event);
     if (event.type === 'job') {
@@ -240,6 +247,7 @@ export class Lathe {
   #onTabMessage(message: TabMessage): void {
     this.#hasFollowers = true;
     this.jobs.enqueue(message);
+    if (message.type === 'job') this.#noteDataset(message.job);
     if (message.type === 'job') this.#refreshStorage();
     if (message.type === 'datasets-changed') void this.datasets.refresh().catch((e: unknown) => this.report(e, 'Could not read the datasets'));
     if (!this.isLeader || !this.#scheduler) return;
@@ -294,6 +302,7 @@ export class Lathe {
   /** A record this tab changed: show it here and tell the other tabs. */
   #publish(job: JobRecord): void {
     this.jobs.apply({ type: 'job', job });
+    this.#noteDataset(job);
     this.#channel.post({ type: 'job', job: $state.snapshot(job) });
     this.#refreshStorage();
   }

@@ -61,8 +61,12 @@ export class SetupForm {
   #checkTimer: ReturnType<typeof setTimeout> | null = null;
   #checkToken = 0;
 
-  constructor(client: () => SetupClient | null = () => null) {
+  #onStored: () => void;
+
+  /** `onStored`: a sample was made and stored (the datasets list should show it). */
+  constructor(client: () => SetupClient | null = () => null, onStored: () => void = () => undefined) {
     this.#client = client;
+    this.#onStored = onStored;
   }
 
   /**
@@ -86,7 +90,9 @@ export class SetupForm {
       if (sample) {
         const client = this.#client();
         if (!client) throw new Error('Lathe is still starting.');
-        dataset = (await client.sample(sample.id)).dataset;
+        const made = await client.sample(sample.id);
+        dataset = made.dataset;
+        if (!made.reused) this.#onStored();
       }
       if (!dataset) throw new Error('That dataset is no longer stored.');
       // The user may have picked another dataset while this one loaded.
