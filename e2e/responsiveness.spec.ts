@@ -1,6 +1,7 @@
 // Training runs in the worker, so the page's main thread stays free while a job trains.
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { ENDLESS_XOR, jobView, numAttr, openApp, startTraining, waitUntilTraining } from './helpers';
+import { bigCsvFile } from './fixtures/tables';
 
 /** How long to watch the main thread while the job trains, in ms. */
 const WATCH_MS = 10_000;
@@ -114,4 +115,32 @@ test('the main thread does no task over 50 ms of work during 10 s of training', 
   ).toEqual([]);
   await view.getByTestId('cancel-button').click();
   await expect(view).toHaveAttribute('data-state', 'cancelled');
+});
+
+test('a 20 MB CSV is read in the worker with progress, and the main thread does no task over 50 ms of work meanwhile', async ({ page, browser }) => {
+  test.setTimeout(120_000);
+  await openApp(page);
+  await expect(page.getByTestId('plan-summary')).not.toHaveAttribute('data-rows', '');
+  const path = bigCsvFile(20);
+  // Every value the progress bar shows, from the page itself.
+  await page.evaluate(() => {
+    const w = window as unknown as { __progress: number[] };
+    w.__progress = [];
+    new MutationObserver(() => {
+      const bar = document.querySelector('[data-testid=table-upload-progress]') as HTMLProgressElement | null;
+      if (bar) w.__progress.push(bar.value / bar.max);
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['value'] });
+  });
+  const [, tasks] = await traceMainThread(browser, page, async () => {
+    await page.getByTestId('table-file-input').setInputFiles(path);
+    await expect(page.getByTestId('dataset-status')).toContainText('Added “big”', { timeout: 90_000 });
+  });
+  const progress = await page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
+  console.log(`progress seen: ${progress.length} values; main thread: ${tasks.length} tasks, at most ${Math.max(0, ...tasks.map((t) => t.cpuMs)).toFixed(0)} ms CPU in one`);
+  expect(progress.some((p) => p > 0 && p < 1), 'the bar showed the file part-read').toBe(true);
+  expect(tasks.length).toBeGreaterThan(0);
+  expect(
+    tasks.filter((t) => t.cpuMs > LONG_TASK_MS).map((t) => Math.round(t.cpuMs)),
+    `CPU times (ms) of main-thread tasks over ${LONG_TASK_MS} ms while the file was read`,
+  ).toEqual([]);
 });
