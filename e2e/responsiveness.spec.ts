@@ -127,7 +127,7 @@ test('a 20 MB CSV is read in the worker with progress, and the main thread does 
     const w = window as unknown as { __progress: number[] };
     w.__progress = [];
     new MutationObserver(() => {
-      const bar = document.querySelector('[data-testid=table-upload-progress]') as HTMLProgressElement | null;
+      const bar = document.querySelector<HTMLProgressElement>('[data-testid=table-upload-progress]');
       if (bar) w.__progress.push(bar.value / bar.max);
     }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeFilter: ['value'] });
   });

@@ -20,6 +20,8 @@ export function predictionHeader(m: TableModel): string[] {
 class PredictionSink implements RowSink {
   readonly #model: TableModel;
   readonly #delimiter: string;
+  /** A semicolon file writes "1,5" for 1.5, whatever the training file did. */
+  readonly #decimalComma: boolean;
   #header: string[] | null = null;
   #pending: { cells: string[]; line: number }[] = [];
   readonly out: string[] = [];
@@ -28,6 +30,7 @@ class PredictionSink implements RowSink {
   constructor(model: TableModel, layout: RowLayout) {
     this.#model = model;
     this.#delimiter = layout.delimiter;
+    this.#decimalComma = layout.decimalComma;
   }
 
   addRows(rows: string[][], lines: number[]): void {
@@ -58,7 +61,7 @@ class PredictionSink implements RowSink {
     rows.forEach(({ cells, line }, i) => {
       const record = Object.fromEntries(this.#header!.map((name, j) => [name, cells[j]!]));
       try {
-        x.set(encodeRecord(this.#model.encoding, record), i * width);
+        x.set(encodeRecord(this.#model.encoding, record, { decimalComma: this.#decimalComma }), i * width);
       } catch (err) {
         throw new TableError(`Line ${line}: ${err instanceof Error ? err.message : String(err)}`);
       }
