@@ -85,9 +85,27 @@ export async function ensureSample(deps: DatasetDeps, id: SampleId): Promise<Tab
   return store(deps, await sampleDataset(deps, id));
 }
 
+/**
+ * Stored columns take about 1.5 times a CSV's bytes (a number and a category code per cell), so a
+ * file needs that much free storage. Null where the browser does not say (Node, old browsers).
+ */
+const STORED_BYTES_PER_FILE_BYTE = 1.5;
+
+async function storageLimitBytes(): Promise<number | null> {
+  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  const estimate = await storage?.estimate?.().catch(() => null);
+  if (!estimate?.quota) return null;
+  return Math.max(0, (estimate.quota - (estimate.usage ?? 0)) / STORED_BYTES_PER_FILE_BYTE);
+}
+
 /** Reads a user's CSV (streamed, cancellable) and stores it, unless the same content is stored already. */
 export async function importTableFile(deps: DatasetDeps, file: Blob, options: ReadTableOptions = {}): Promise<TableImport> {
   const fileName = typeof (file as { name?: unknown }).name === 'string' ? (file as File).name : 'table.csv';
+  const free = await storageLimitBytes();
+  if (free !== null && file.size > free && options.maxBytes === undefined)
+    throw new TableError(
+      `“${fileName}” is ${(file.size / 1e6).toFixed(1)} MB, but this browser has room for about ${(free / 1e6).toFixed(1)} MB more of data. Free some space (delete old jobs or datasets), or use a smaller file.`,
+    );
   const { table, notices } = await readTable(file, options);
   const name = fileName.replace(/\.(csv|tsv|txt)$/i, '') || fileName;
   return store(deps, await tableDataset(table, { sourceId: 'upload', name, fileName, source: 'upload', notices, now: deps.now() }));

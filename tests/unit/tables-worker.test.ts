@@ -173,6 +173,24 @@ describe('a table dataset in the worker', () => {
     expect(started.error?.message).toMatch(/no longer stored/);
   });
 
+  it('storage filling up while a dataset is written leaves no half-written dataset, and says so', async () => {
+    const h = await makeHarness(freshDbName());
+    const store = (globalThis as unknown as { IDBObjectStore: { prototype: { put: (...a: unknown[]) => unknown } } }).IDBObjectStore.prototype;
+    const realPut = store.put;
+    // The columns go in first; the summary, in the same transaction, finds the disk full.
+    store.put = function (this: { name: string }, ...args: unknown[]) {
+      if (this.name === 'dataset-info') throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return realPut.apply(this, args);
+    };
+    try {
+      await expect(h.api.importTable(csv(pricesCsv()))).rejects.toThrow(/Storage is full: “prices” needs .* MB.*Nothing was stored/);
+    } finally {
+      store.put = realPut;
+    }
+    expect(await h.db.count('datasets')).toBe(0);
+    expect(await h.db.count('dataset-info')).toBe(0);
+  });
+
   it('a cancelled upload stores nothing', async () => {
     const h = await makeHarness(freshDbName());
     const big = csv(pricesCsv(60_000), 'big.csv');
