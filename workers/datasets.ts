@@ -92,7 +92,8 @@ export async function ensureSample(deps: DatasetDeps, id: SampleId): Promise<Tab
 const STORED_BYTES_PER_FILE_BYTE = 1.5;
 
 async function storageLimitBytes(): Promise<number | null> {
-  const storage = (globalThis.navigator as Navigator | undefined)?.storage;
+  // WorkerNavigator has `storage` in browsers; the worker lib's types (and Node) may lack it.
+  const storage = (globalThis.navigator as { storage?: { estimate?: () => Promise<StorageEstimate> } } | undefined)?.storage;
   const estimate = await storage?.estimate?.().catch(() => null);
   if (!estimate?.quota) return null;
   return Math.max(0, (estimate.quota - (estimate.usage ?? 0)) / STORED_BYTES_PER_FILE_BYTE);
