@@ -110,7 +110,7 @@ export type CancelResult =
   | { outcome: 'not_found' }
   | { outcome: 'finished'; state: JobState }
   /** queued, paused or interrupted: cancelled on the server at once. */
-  | { outcome: 'cancelled'; previousState: JobState; version: number; events: StoredEvent[] }
+  | { outcome: 'cancelled'; previousState: JobState; deviceId: string; version: number; events: StoredEvent[] }
   /** running: the device that runs it is asked (job_cancel_requested) and acts within a step. */
   | { outcome: 'requested'; deviceId: string; events: StoredEvent[] };
 
@@ -135,6 +135,8 @@ export interface JobStore {
   push(user: UserId, deviceId: string, changes: readonly JobChange[], now: number): Promise<PushResult>;
   listJobs(user: UserId, filter: JobListFilter): Promise<JobSummary[]>;
   getJob(user: UserId, jobId: string): Promise<JobDetail | null>;
+  /** The job without its snapshot (cheap: for polling). */
+  getSummary(user: UserId, jobId: string): Promise<JobSummary | null>;
   /** Deletes a job (a tombstone keeps later pushes of it out). False when unknown or deleted. */
   deleteJob(user: UserId, jobId: string, now: number): Promise<{ deleted: false } | { deleted: true; events: StoredEvent[] }>;
   requestCancel(user: UserId, jobId: string, now: number): Promise<CancelResult>;

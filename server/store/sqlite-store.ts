@@ -271,6 +271,11 @@ export class SqliteJobStore implements JobStore {
     return { ...toSummary(row), snapshot };
   }
 
+  async getSummary(user: UserId, jobId: string): Promise<JobSummary | null> {
+    const row = this.#s.job.get(user, jobId);
+    return !row || row.deleted_at !== null ? null : toSummary(row);
+  }
+
   async deleteJob(user: UserId, jobId: string, now: number) {
     return this.#db.transaction(() => {
       const row = this.#s.job.get(user, jobId);
@@ -305,7 +310,7 @@ export class SqliteJobStore implements JobStore {
         version,
       }, now);
       this.#enqueueTerminal(user, jobId, row.device_id, row.name, 'cancelled', row.state, version, now);
-      return { outcome: 'cancelled', previousState: row.state, version, events: [event] };
+      return { outcome: 'cancelled', previousState: row.state, deviceId: row.device_id, version, events: [event] };
     }).immediate();
   }
 
