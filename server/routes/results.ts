@@ -1,7 +1,7 @@
 // PUT and GET /api/jobs/:id/result: the finished model's zip, up to 64 MiB, on disk with its
 // SHA-256 (results.ts). Zip bodies are accepted here only; every other route keeps the 1 MiB JSON
 // limit. Imports server/ modules only.
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { MAX_RESULT_BYTES, NotAZip, ResultTooLarge, type ResultFiles } from '../results';
 import { ErrorReply, JobParams, ResultReply, ZipBody } from '../schemas';
@@ -25,6 +25,10 @@ export const resultRoutes: FastifyPluginAsyncZod<{ sync: Sync; results: ResultFi
       },
     },
     async (req, reply) => {
+      // Other content types were parsed by the JSON/text parsers: only a zip stream is a result.
+      if (!(req.body instanceof Readable)) {
+        return reply.code(415).send({ error: 'unsupported_media_type', message: `Send the zip as ${RESULT_TYPES.join(' or ')}.`, field: 'content-type' });
+      }
       const declared = Number(req.headers['content-length'] ?? NaN);
       if (declared > MAX_RESULT_BYTES) return reply.code(413).header('Connection', 'close').send(tooLarge);
       const id = req.params.id;
@@ -33,7 +37,7 @@ export const resultRoutes: FastifyPluginAsyncZod<{ sync: Sync; results: ResultFi
       }
       let saved: { sha256: string; bytes: number };
       try {
-        saved = await results.save(req.user, id, req.body as Readable);
+        saved = await results.save(req.user, id, req.body);
       } catch (err) {
         if (err instanceof ResultTooLarge) return reply.code(413).header('Connection', 'close').send(tooLarge);
         if (err instanceof NotAZip) return reply.code(400).send({ error: 'bad_request', message: 'body: not a zip file', field: 'body' });
