@@ -59,6 +59,9 @@ export const eventRoutes: FastifyPluginAsyncZod<{ sync: Sync; hub: EventHub; tun
       });
       reply.sse.keepAlive();
       reply.sse.sendHeaders();
+      // Node sends the head with the first body bytes: a comment now, so the client's fetch
+      // resolves at once rather than at the first heartbeat.
+      reply.raw.write(': connected\n\n');
       if (start.resync !== null) {
         // The history the client asked for is gone: it must pull GET /api/jobs again.
         await reply.sse.send({ id: String(bounds.last), event: 'resync', data: { reason: start.resync, last_event_id: bounds.last } });
