@@ -71,10 +71,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     frameworkErrors: (err, req, untypedReply) => {
       const reply = untypedReply as unknown as FastifyReply;
       const api = req.url.startsWith('/api');
+      reply.headers(ISOLATION_HEADERS);
       if (err.code === 'FST_ERR_BAD_URL' && !api) {
-        return reply.code(404).headers(ISOLATION_HEADERS).header('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send('Not found\n');
+        void reply.code(404).header('Cache-Control', 'no-cache').type('text/plain; charset=utf-8').send('Not found\n');
+      } else {
+        void reply.code(400).send({ error: 'bad_request', message: `path: ${err.message}`, field: 'path' });
       }
-      return reply.code(400).headers(ISOLATION_HEADERS).send({ error: 'bad_request', message: `path: ${err.message}`, field: 'path' });
     },
   }).withTypeProvider<ZodTypeProvider>();
   app.setValidatorCompiler(validatorCompiler);

@@ -254,10 +254,14 @@ export class SqliteJobStore implements JobStore {
   async listJobs(user: UserId, f: JobListFilter): Promise<JobSummary[]> {
     const where = ['user_id = ?', 'deleted_at IS NULL'];
     const args: (string | number)[] = [user];
-    if (f.state !== undefined) (where.push('state = ?'), args.push(f.state));
-    if (f.deviceId !== undefined) (where.push('device_id = ?'), args.push(f.deviceId));
-    if (f.updatedSince !== undefined) (where.push('updated_at >= ?'), args.push(f.updatedSince));
-    if (f.after !== undefined) (where.push('(updated_at, id) > (?, ?)'), args.push(f.after.updatedAt, f.after.id));
+    const and = (clause: string, ...values: (string | number)[]) => {
+      where.push(clause);
+      args.push(...values);
+    };
+    if (f.state !== undefined) and('state = ?', f.state);
+    if (f.deviceId !== undefined) and('device_id = ?', f.deviceId);
+    if (f.updatedSince !== undefined) and('updated_at >= ?', f.updatedSince);
+    if (f.after !== undefined) and('(updated_at, id) > (?, ?)', f.after.updatedAt, f.after.id);
     const sql = `SELECT ${SUMMARY_COLUMNS} FROM jobs WHERE ${where.join(' AND ')} ORDER BY updated_at, id LIMIT ?`;
     let stmt = this.#listCache.get(sql);
     if (!stmt) this.#listCache.set(sql, (stmt = this.#db.prepare(sql)));

@@ -19,7 +19,7 @@ describe('auth', () => {
     expect((await lathe.app.inject({ url: '/api/health' })).statusCode).toBe(200);
     const doc = await lathe.app.inject({ url: '/api/openapi.json' });
     expect(doc.statusCode).toBe(200);
-    expect(Object.keys((doc.json() as { paths: object }).paths)).toEqual(
+    expect(Object.keys(doc.json<{ paths: object }>().paths)).toEqual(
       expect.arrayContaining(['/api/push', '/api/jobs', '/api/jobs/{id}', '/api/jobs/{id}/cancel', '/api/jobs/{id}/result', '/api/events']),
     );
     const routes: [string, string][] = [
@@ -107,7 +107,7 @@ describe('push', () => {
       const r = await push(body);
       expect(r.statusCode, field).toBe(400);
       expect(r.json(), field).toMatchObject({ error: 'bad_request', field });
-      expect((r.json() as { message: string }).message.startsWith(`${field}:`)).toBe(true);
+      expect(r.json<{ message: string }>().message.startsWith(`${field}:`)).toBe(true);
     }
     const badJson = await lathe.app.inject({ method: 'POST', url: '/api/push', headers: { ...auth(), 'content-type': 'application/json' }, payload: '{"deviceId":' });
     expect(badJson.statusCode).toBe(400);
@@ -136,14 +136,14 @@ describe('jobs', () => {
   });
 
   it('lists with state and device filters, and pages with a cursor', async () => {
-    const running = (await get('/api/jobs?state=running')).json() as { jobs: { id: string }[] };
+    const running = (await get('/api/jobs?state=running')).json<{ jobs: { id: string }[] }>();
     expect(running.jobs.map((j) => j.id).sort()).toEqual(['b', 'd', 'e']);
-    const d2 = (await get('/api/jobs?device=d2')).json() as { jobs: { id: string }[] };
+    const d2 = (await get('/api/jobs?device=d2')).json<{ jobs: { id: string }[] }>();
     expect(d2.jobs.map((j) => j.id)).toEqual(['e']);
     const seen: string[] = [];
     let url = '/api/jobs?limit=2';
     for (;;) {
-      const page = (await get(url)).json() as { jobs: { id: string }[]; next_cursor: string | null };
+      const page = (await get(url)).json<{ jobs: { id: string }[]; next_cursor: string | null }>();
       seen.push(...page.jobs.map((j) => j.id));
       if (!page.next_cursor) break;
       url = `/api/jobs?limit=2&cursor=${page.next_cursor}`;
@@ -190,7 +190,7 @@ describe('jobs', () => {
     });
     const r = await get('/api/jobs/b/inline-progress');
     expect(r.statusCode).toBe(200);
-    const body = r.json() as { job_id: string; stage: string; last_log: string; progress: number };
+    const body = r.json<{ job_id: string; stage: string; last_log: string; progress: number }>();
     expect(body).toMatchObject({ job_id: 'b', stage: 'training', progress: 42.5 });
     expect(Array.from(body.last_log)).toHaveLength(80);
     expect(body.last_log.startsWith('checkpoint written at step 1200')).toBe(true);

@@ -144,7 +144,7 @@ describe('GET /api/events', () => {
     // A raw socket that sends the request and never reads: the kernel buffers fill, then ours.
     const socket = connect(Number(port), '127.0.0.1');
     socket.pause();
-    cleanups.push(() => socket.destroy());
+    cleanups.push(() => void socket.destroy());
     await new Promise<void>((r) => socket.once('connect', () => r()));
     socket.write(`GET /api/events HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${ALICE}\r\nAccept: text/event-stream\r\n\r\n`);
     for (let i = 0; i < 50 && lathe.hub.total === 0; i++) await sleep(20);
