@@ -39,7 +39,10 @@ function startChild(options) {
   });
 }
 
-/** A job snapshot of the size the app pushes while training (progress and a short log). */
+/**
+ * A job snapshot of the size the app pushes while training (progress and a short log).
+ * @param {number} seq
+ */
 function snapshot(seq) {
   return {
     state: 'running',
@@ -61,7 +64,7 @@ async function pushLoad(url, o) {
     requests: [
       {
         // One device per connection, each with its own gap-free seq: every request applies one change.
-        setupRequest: (req, context) => {
+        setupRequest: (/** @type {any} */ req, /** @type {any} */ context) => {
           context.device ??= `bench-device-${device++}`;
           context.seq = (context.seq ?? 0) + 1;
           const seq = context.seq;
@@ -88,7 +91,7 @@ async function pushLoad(url, o) {
  * @param {string} url @param {number[]} delays
  */
 function sseClient(url, delays) {
-  return new Promise((resolve, reject) => {
+  return /** @type {Promise<{ close: () => void }>} */ (new Promise((resolve, reject) => {
     const req = request(`${url}/api/events`, { headers: { authorization: AUTH, accept: 'text/event-stream' }, agent: false }, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
@@ -108,18 +111,21 @@ function sseClient(url, delays) {
           if (m && frame.includes('event: job_status_changed')) delays.push(now - Number(m[1]));
         }
       });
-      resolve({ close: () => req.destroy() });
+      resolve({ close: () => void req.destroy() });
     });
     req.on('error', reject);
     req.end();
-  });
+  }));
 }
 
-const p = (sorted, q) => (sorted.length === 0 ? null : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]);
+/** @param {number[]} sorted @param {number} q */
+const p = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? null;
 
 /** @param {string} url @param {number} clients @param {number} events */
 async function sseStep(url, clients, events) {
+  /** @type {number[]} */
   const delays = [];
+  /** @type {{ close: () => void }[]} */
   const open = [];
   const connectStart = Date.now();
   try {

@@ -20,6 +20,8 @@ export const eventRoutes: FastifyPluginAsyncZod<{ sync: Sync; hub: EventHub; tun
     '/api/events',
     {
       sse: { kind: 'only' },
+      // A HEAD would open a stream that never sends a body yet holds a slot.
+      exposeHeadRoute: false,
       schema: {
         summary: 'Server-sent events; send Last-Event-ID to resume without a gap',
         headers: EventsHeaders,

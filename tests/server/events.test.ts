@@ -84,8 +84,10 @@ describe('GET /api/events', () => {
     expect(await s.next()).toMatchObject({ event: 'resync', id: '0', data: { reason: 'ahead_of_server' } });
   });
 
-  it('answers 400 for a Last-Event-ID that is not a number', async () => {
-    const { url } = await started();
+  it('answers 400 for a Last-Event-ID that is not a number, 406 to a client that refuses event streams, 404 to HEAD', async () => {
+    const { url, lathe } = await started();
+    expect((await fetch(`${url}/api/events`, { headers: { ...auth(), accept: 'application/json' } })).status).toBe(406);
+    expect((await lathe.app.inject({ method: 'HEAD', url: '/api/events', headers: auth() })).statusCode).toBe(404);
     const r = await fetch(`${url}/api/events`, { headers: { ...auth(), 'last-event-id': 'abc' } });
     expect(r.status).toBe(400);
     expect(await r.json()).toMatchObject({ field: 'last-event-id' });
