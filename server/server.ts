@@ -61,6 +61,8 @@ export async function createLathe(o: LatheOptions): Promise<Lathe> {
   const webhookUrls = o.webhookUrls ?? [];
   const store = new SqliteJobStore(o.dbPath, { webhookUrls, progressIntervalMs });
   const hub = new EventHub(o.streamCaps ?? STREAM_CAPS);
+  // Background failures (a progress flush, a webhook round) go to the app's log once it exists.
+  let logError = (err: unknown, what: string) => console.error(what, err);
   let dispatcher: WebhookDispatcher | null = null;
   if (webhookUrls.length > 0) {
     if (!o.webhookSecret) throw new Error('Webhook URLs need a secret.');
@@ -71,9 +73,10 @@ export async function createLathe(o: LatheOptions): Promise<Lathe> {
       leaseMs: 60_000,
       timeoutMs: 10_000,
       batch: 16,
+      onError: (err) => logError(err, 'webhook round failed'),
     });
   }
-  const sync = new Sync(store, hub, dispatcher, progressIntervalMs);
+  const sync = new Sync(store, hub, dispatcher, progressIntervalMs, Date.now, (err) => logError(err, 'progress flush failed'));
   const results = new ResultFiles(o.resultsDir ?? mkdtempSync(join(tmpdir(), 'lathe-results-')));
   const app = await buildApp({
     sync,
@@ -88,6 +91,7 @@ export async function createLathe(o: LatheOptions): Promise<Lathe> {
     logger: o.logger ?? false,
   });
   await app.ready();
+  logError = (err, what) => app.log.error({ err }, what);
   dispatcher?.start();
   const prune = setInterval(() => {
     store.pruneEvents(Date.now() - EVENT_RETENTION_MS).catch((err: unknown) => app.log.error({ err }, 'event pruning failed'));

@@ -55,10 +55,13 @@ export const eventRoutes: FastifyPluginAsyncZod<{ sync: Sync; hub: EventHub; tun
         reply.raw.destroy();
       });
       const s = stream;
-      reply.sse.onClose(() => {
+      const cleanUp = () => {
         s.close();
         release();
-      });
+      };
+      reply.sse.onClose(cleanUp);
+      // A client that left while we read the bounds fired 'close' before onClose was registered.
+      if (!reply.sse.isConnected) return cleanUp();
       reply.sse.keepAlive();
       reply.sse.sendHeaders();
       // Node sends the head with the first body bytes: a comment now, so the client's fetch
