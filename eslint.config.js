@@ -9,6 +9,7 @@ import tseslint from 'typescript-eslint';
 
 const TFJS = { regex: '^@tensorflow/', message: 'Only workers/ may use TensorFlow.js.' };
 const SVELTE = { regex: '^svelte(/|$)', message: 'Only src/ may use Svelte.' };
+const SERVER = { regex: '(^|/)server(/|$)', message: 'The browser code may not import the server (server/ is Node only).' };
 /** Relative or absolute paths that pass through a folder named `name`. */
 const intoFolder = (name, message) => ({ regex: `(^|/)${name}(/|$)`, message });
 
@@ -76,6 +77,7 @@ export default defineConfig(
   { files: ['src/**'], languageOptions: { globals: globals.browser } },
   { files: ['workers/**'], languageOptions: { globals: globals.worker } },
   { files: ['shared/**'], languageOptions: { globals: globals['shared-node-browser'] } },
+  { files: ['server/**'], languageOptions: { globals: globals.node } },
   {
     files: ['*.js', '*.ts', 'scripts/**', 'e2e/**', 'tests/**', 'bench/**'],
     languageOptions: { globals: globals.node },
@@ -104,17 +106,28 @@ export default defineConfig(
       SVELTE,
       intoFolder('src', 'shared/ is plain TypeScript: it may not import from src/.'),
       intoFolder('workers', 'shared/ is plain TypeScript: it may not import from workers/.'),
+      intoFolder('server', 'shared/ is plain TypeScript: it may not import from server/.'),
     ],
   ),
   forbidImports(
     ['src/**'],
     [
       TFJS,
+      SERVER,
       intoFolder(
         'workers',
         'The page may not import worker code; start the worker with new Worker(new URL(...)) in the TrainerClient.',
       ),
     ],
   ),
-  forbidImports(['workers/**'], [SVELTE, intoFolder('src', 'The worker may not import page code from src/.')]),
+  forbidImports(['workers/**'], [SVELTE, SERVER, intoFolder('src', 'The worker may not import page code from src/.')]),
+  forbidImports(
+    ['server/**'],
+    [
+      TFJS,
+      SVELTE,
+      intoFolder('src', 'The server may not import page code from src/; share plain types through shared/.'),
+      intoFolder('workers', 'The server may not import worker code from workers/; share plain types through shared/.'),
+    ],
+  ),
 );

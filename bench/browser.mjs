@@ -1,11 +1,12 @@
 // @ts-check
 // The bench's environment: an up-to-date production build, served with cross-origin isolation on
 // a free port, and a headless Chromium with WebGPU enabled. Each piece is closed by its owner.
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from '@playwright/test';
 import { BUILD_STAMP, PROJECT_ROOT, buildIfStale, viteBuild } from '../scripts/build-if-stale.mjs';
-import { serve } from '../scripts/static-server.mjs';
+import { loadServer } from '../scripts/load-server.mjs';
 
 const SYSTEM_CHROMIUM = '/usr/bin/chromium';
 
@@ -36,22 +37,32 @@ export async function ensureBuild({ log }) {
   }
 }
 
+/** The bench server's API token (user "bench"); its database is a temporary file. */
+export const BENCH_TOKEN = 'bench-token-0123456789abcdef';
+
 /**
- * Serves `root` on 127.0.0.1 (a secure context, so navigator.gpu exists) on a free port.
+ * Serves `root` and the sync API with the app's own server (server/) on 127.0.0.1 (a secure
+ * context, so navigator.gpu exists) on a free port, with a temporary database.
  * @param {string} root
- * @returns {Promise<{ url: string, close: () => Promise<void> }>}
+ * @returns {Promise<{ url: string, token: string, close: () => Promise<void> }>}
  */
 export async function startServer(root) {
-  const server = await serve({ root, port: 0, host: '127.0.0.1' });
-  const address = server.address();
-  const port = address && typeof address === 'object' ? address.port : 0;
+  const { createLathe } = await loadServer();
+  const dataDir = mkdtempSync(join(tmpdir(), 'lathe-bench-'));
+  const lathe = await createLathe({
+    dbPath: join(dataDir, 'lathe.db'),
+    resultsDir: join(dataDir, 'results'),
+    tokens: [{ user: 'bench', token: BENCH_TOKEN }],
+    distDir: root,
+  });
+  const url = await lathe.listen(0, '127.0.0.1');
   return {
-    url: `http://127.0.0.1:${port}`,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    url,
+    token: BENCH_TOKEN,
+    close: async () => {
+      await lathe.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
   };
 }
 
