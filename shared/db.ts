@@ -2,12 +2,17 @@
 // Rule (from idb): inside a transaction await only IndexedDB requests; serialize everything first.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 import { summaryOf, tableDatasetFromMatrix, type Dataset, type DatasetData, type DatasetSummary, type TableDatasetInput } from './dataset';
+import { JOB_WRITE_STORES, writeJobInTx } from './sync-outbox';
+import type { OutboxRow, SyncState } from './sync-types';
 import type { JobRecord, JobState } from './jobs';
 import type { RngState } from './rng';
 
 export const DB_NAME = 'lathe';
-/** 1: jobs, checkpoints, datasets (numeric matrices), settings. 2: datasets as columns, with their summaries in `dataset-info`. */
-export const DB_VERSION = 2;
+/**
+ * 1: jobs, checkpoints, datasets (numeric matrices), settings. 2: datasets as columns, with their
+ * summaries in `dataset-info`. 3: the sync outbox and sync state.
+ */
+export const DB_VERSION = 3;
 /** Checkpoints kept per job: the newest and one fallback. */
 export const CHECKPOINTS_KEPT = 2;
 
@@ -64,6 +69,10 @@ export interface LatheSchema extends DBSchema {
   datasets: { key: string; value: DatasetData };
   /** Each dataset's summary: name, kind, size, columns' facts, suggested plan. */
   'dataset-info': { key: string; value: DatasetSummary; indexes: { 'by-fingerprint': string } };
+  /** Job changes waiting for the sync server, by gap-free seq (see sync-outbox.ts). */
+  outbox: { key: number; value: OutboxRow };
+  /** The sync settings and cursors, under the key 'sync'. */
+  sync: { key: string; value: SyncState };
   settings: { key: string; value: SettingRecord };
 }
 
@@ -95,7 +104,11 @@ export function openLatheDb(name = DB_NAME): Promise<LatheDb> {
           await convert(await cursor.continue());
         }).catch(() => tx.abort()); // better no upgrade (the app says so) than a half-converted store
       }
-      // Later versions add `if (oldVersion < 3) { ... }` below, never editing the steps above.
+      if (oldVersion < 3) {
+        db.createObjectStore('outbox', { keyPath: 'seq' });
+        db.createObjectStore('sync', { keyPath: 'key' });
+      }
+      // Later versions add `if (oldVersion < 4) { ... }` below, never editing the steps above.
     },
     blocking() {
       // Another tab wants a newer schema: let it proceed; this tab reopens on its next reload.
@@ -112,8 +125,12 @@ export function getJob(db: LatheDb, id: string): Promise<JobRecord | undefined> 
   return db.get('jobs', id);
 }
 
-export async function putJob(db: LatheDb, job: JobRecord): Promise<void> {
-  await db.put('jobs', job);
+/** Writes a job (its version stamped, and queued for sync when sync is on); returns what was written. */
+export async function putJob(db: LatheDb, job: JobRecord): Promise<JobRecord> {
+  const tx = db.transaction(JOB_WRITE_STORES, 'readwrite');
+  let written: JobRecord | null = null;
+  await settleOrAbort(tx, () => [writeJobInTx(tx, job, Date.now()).then((j) => (written = j))]);
+  return written!;
 }
 
 /**
@@ -121,8 +138,8 @@ export async function putJob(db: LatheDb, job: JobRecord): Promise<void> {
  * interleave. `change` must be synchronous (it may throw, e.g. an illegal transition, which aborts).
  */
 export async function updateJob(db: LatheDb, id: string, change: (job: JobRecord) => JobRecord): Promise<JobRecord> {
-  const tx = db.transaction('jobs', 'readwrite');
-  const job = await tx.store.get(id);
+  const tx = db.transaction(JOB_WRITE_STORES, 'readwrite');
+  const job = await tx.objectStore('jobs').get(id);
   if (!job) {
     tx.abort();
     await tx.done.catch(() => undefined);
@@ -136,9 +153,9 @@ export async function updateJob(db: LatheDb, id: string, change: (job: JobRecord
     await tx.done.catch(() => undefined);
     throw err;
   }
-  await tx.store.put(next);
-  await tx.done;
-  return next;
+  let written = next;
+  await settleOrAbort(tx, () => [writeJobInTx(tx, next, Date.now()).then((j) => (written = j))]);
+  return written;
 }
 
 export async function oldestQueuedJob(db: LatheDb): Promise<JobRecord | undefined> {
@@ -151,13 +168,15 @@ export function jobsInState(db: LatheDb, state: JobState): Promise<JobRecord[]> 
 }
 
 /** Stores a dataset and a new queued job together, so neither exists without the other. */
-export async function putDatasetAndJob(db: LatheDb, dataset: Dataset, job: JobRecord): Promise<void> {
-  const tx = db.transaction(['datasets', 'dataset-info', 'jobs'], 'readwrite');
+export async function putDatasetAndJob(db: LatheDb, dataset: Dataset, job: JobRecord): Promise<JobRecord> {
+  const tx = db.transaction(['datasets', 'dataset-info', ...JOB_WRITE_STORES], 'readwrite');
+  let written = job;
   await settleOrAbort(tx, () => [
     tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }),
     tx.objectStore('dataset-info').put(summaryOf(dataset)),
-    tx.objectStore('jobs').put(job),
+    writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
   ]);
+  return written;
 }
 
 /** Stores a dataset (both halves) in one transaction: it lands whole or not at all. */
@@ -221,13 +240,19 @@ export async function listCheckpoints(db: LatheDb, jobId: string): Promise<Check
  * checkpoints to `CHECKPOINTS_KEPT`. If the transaction fails (e.g. QuotaExceededError) nothing
  * changes, so the previous checkpoint stays intact.
  */
-export async function writeCheckpoint(db: LatheDb, checkpoint: CheckpointRecord, job: JobRecord): Promise<void> {
-  const tx = db.transaction(['checkpoints', 'jobs'], 'readwrite');
+export async function writeCheckpoint(db: LatheDb, checkpoint: CheckpointRecord, job: JobRecord): Promise<JobRecord> {
+  const tx = db.transaction(['checkpoints', ...JOB_WRITE_STORES], 'readwrite');
   const checkpoints = tx.objectStore('checkpoints');
   // Sequence numbers only grow, so everything at or below `seq - KEPT` is stale: one range delete,
   // without first reading the index.
   const stale = IDBKeyRange.bound([checkpoint.jobId, -Infinity], [checkpoint.jobId, checkpoint.seq - CHECKPOINTS_KEPT]);
-  await settleOrAbort(tx, () => [checkpoints.put(checkpoint), tx.objectStore('jobs').put(job), checkpoints.delete(stale)]);
+  let written = job;
+  await settleOrAbort(tx, () => [
+    checkpoints.put(checkpoint),
+    writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
+    checkpoints.delete(stale),
+  ]);
+  return written;
 }
 
 /** Any failed request aborts the whole transaction, so a half-written checkpoint never commits. */
@@ -254,10 +279,14 @@ async function settleOrAbort(tx: { abort(): void; done: Promise<void> }, makeReq
  * transaction: an import either lands whole or changes nothing. Datasets are content-addressed,
  * so an existing one is kept; one with the same id but other data is refused.
  */
-export async function putImportedJob(db: LatheDb, job: JobRecord, checkpoint: CheckpointRecord, dataset: Dataset | null): Promise<void> {
-  const tx = db.transaction(['jobs', 'checkpoints', 'datasets', 'dataset-info'], 'readwrite');
+export async function putImportedJob(db: LatheDb, job: JobRecord, checkpoint: CheckpointRecord, dataset: Dataset | null): Promise<JobRecord> {
+  const tx = db.transaction(['checkpoints', 'datasets', 'dataset-info', ...JOB_WRITE_STORES], 'readwrite');
+  let written = job;
   await settleOrAbort(tx, () => {
-    const writes: Promise<unknown>[] = [tx.objectStore('jobs').add(job), tx.objectStore('checkpoints').add(checkpoint)];
+    const writes: Promise<unknown>[] = [
+      writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
+      tx.objectStore('checkpoints').add(checkpoint),
+    ];
     if (dataset) {
       const info = tx.objectStore('dataset-info');
       writes.push(
@@ -272,6 +301,7 @@ export async function putImportedJob(db: LatheDb, job: JobRecord, checkpoint: Ch
     }
     return writes;
   });
+  return written;
 }
 
 export async function getSetting<T>(db: LatheDb, key: string, fallback: T): Promise<T> {

@@ -150,6 +150,8 @@ export interface JobRecord {
   breakpoint?: Breakpoint | null;
   /** What happened to the job, oldest first (see job-log.ts); absent on older records. */
   log?: JobLogEntry[];
+  /** Raised by one on every stored write (see sync-outbox.ts): the sync server keeps the highest. */
+  version?: number;
 }
 
 /** Apply a transition, enforcing the state machine and the timestamps that go with it. */

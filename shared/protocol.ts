@@ -5,6 +5,7 @@ import type { DatasetInput, DatasetSummary } from './dataset';
 import type { SampleId } from './samples';
 import type { Evaluation } from './evaluation';
 import type { TablePlan } from './table-types';
+import type { RemoteJobSummary, SyncStatus } from './sync-types';
 import type { Breakpoint, JobProgress, JobRecord, JobState, MetricPoint } from './jobs';
 import type {
   ExportedFile, FineTuneRequest, ImportOptions, ImportResult, InputFile, ModelExport, Prediction,
@@ -206,7 +207,9 @@ export type TabMessage =
   | { type: 'queue-changed' }
   | { type: 'command'; command: 'pause' | 'resume' | 'cancel'; jobId: string }
   | { type: 'set-breakpoint'; jobId: string; breakpoint: Breakpoint | null }
-  | { type: 'datasets-changed' };
+  | { type: 'datasets-changed' }
+  /** The leader tab's sync stream: other devices' jobs and the sync status, for follower tabs. */
+  | { type: 'sync-remote'; remote: RemoteJobSummary[]; status: SyncStatus };
 
 export const TAB_CHANNEL_NAME = 'lathe-jobs';
 export const TRAINER_LOCK_NAME = 'lathe-trainer';

@@ -77,8 +77,7 @@ export async function persistCheckpoint(ctx: RunContext, a: Active, job: JobReco
     createdAt: ctx.now(),
   });
   // Encoding drained the session's pending read-backs, so its history is complete only now.
-  const record = { ...job, history: checkpoint.history, checkpointStep: checkpoint.cursor.globalStep };
-  await db.writeCheckpoint(await ctx.database(), checkpoint, record);
+  const record = await db.writeCheckpoint(await ctx.database(), checkpoint, { ...job, history: checkpoint.history, checkpointStep: checkpoint.cursor.globalStep });
   a.seq = checkpoint.seq;
   a.session.noteCheckpointWritten();
   // Logged once committed, so the log never claims a checkpoint that did not land; the entry is
@@ -87,7 +86,7 @@ export async function persistCheckpoint(ctx: RunContext, a: Active, job: JobReco
   a.job = withLog(record, 'checkpoint', `Checkpoint at step ${checkpoint.cursor.globalStep} (${formatBytes(checkpoint.byteLength)}, ${ms} ms)`, ctx.now(), {
     data: { step: checkpoint.cursor.globalStep, bytes: checkpoint.byteLength, ms },
   });
-  if (final) await db.putJob(await ctx.database(), a.job);
+  if (final) a.job = await db.putJob(await ctx.database(), a.job);
   ctx.emit({ type: 'job', job: a.job });
   return a.job;
 }

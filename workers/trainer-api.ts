@@ -71,9 +71,9 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
   }
 
   async function save(job: JobRecord): Promise<JobRecord> {
-    await db.putJob(await database(), job);
-    emit({ type: 'job', job });
-    return job;
+    const written = await db.putJob(await database(), job);
+    emit({ type: 'job', job: written });
+    return written;
   }
 
   async function ensureBackend(spec: ProbeSpec = DEFAULT_PROBE_SPEC): Promise<BackendInfo> {
@@ -135,9 +135,9 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
         checkpointStep: null, resumedFromStep: null, crashCount: 0, breakpoint,
         log: [{ at: t, kind: 'queued', text: `Queued: ${config.epochs} epochs on ${stored.name}` }],
       };
-      await db.putDatasetAndJob(await database(), stored, job);
-      emit({ type: 'job', job });
-      return job;
+      const written = await db.putDatasetAndJob(await database(), stored, job);
+      emit({ type: 'job', job: written });
+      return written;
     },
 
     async start(jobId) {

@@ -1,7 +1,8 @@
 // Lathe: wires the page together (IndexedDB, settings, jobs store, trainer client, tab channel,
 // leadership, scheduler) and gives components the few actions they may call.
-import { openLatheDb, type LatheDb } from '../../shared/db';
-import type { Breakpoint, JobRecord } from '../../shared/jobs';
+import { getJob, openLatheDb, updateJob, type LatheDb } from '../../shared/db';
+import { isTerminal, type Breakpoint, type JobRecord } from '../../shared/jobs';
+import { Sync } from './sync/sync.svelte';
 import type { DatasetSummary } from '../../shared/dataset';
 import type { TabMessage, WorkerEvent } from '../../shared/protocol';
 import { JobsStore } from './jobs.svelte';
@@ -37,6 +38,8 @@ export function errorText(error: unknown): string {
 export class Lathe {
   readonly jobs = new JobsStore();
   readonly datasets = new DatasetsStore();
+  /** The optional sync server: outbox pushes, other devices' jobs, remote cancel. */
+  readonly sync = new Sync();
   /** Evaluation and predictions of table jobs. */
   readonly results = new TableResults(() => this.#client);
   readonly settings: SettingsStore;
@@ -102,6 +105,12 @@ export class Lathe {
     await this.settings.load(db);
     await this.jobs.load(db);
     await this.datasets.load({ db, client: () => this.#client, announce: () => this.#channel.post({ type: 'datasets-changed' }) });
+    await this.sync.load({
+      db,
+      cancelLocal: (jobId) => void this.command('cancel', jobId),
+      adoptServerState: (jobId, state, version) => this.#adoptServerState(db, jobId, state, version),
+      share: (remote, status) => this.#channel.post({ type: 'sync-remote', remote, status }),
+    });
     const client = new TrainerClient({
       settings: $state.snapshot(this.settings.worker),
       onEvent: (e) => this.#onWorkerEvent(e),
@@ -119,6 +128,7 @@ export class Lathe {
     this.#scheduler = scheduler;
     this.#leadership.onLeader(() => {
       this.isLeader = true;
+      this.sync.becomeLeader();
       this.#watchFollowers();
       void scheduler.becomeLeader().catch((e: unknown) => this.report(e, 'Could not take over training'));
     });
@@ -218,6 +228,7 @@ export class Lathe {
   }
 
   dispose(): void {
+    this.sync.dispose();
     this.#unsubscribe?.();
     this.jobs.flush();
     this.#client?.dispose();
@@ -241,6 +252,7 @@ export class Lathe {
     if (event.type === 'job') {
       if (this.isLeader) this.#scheduler?.jobChanged(event.job);
       this.#refreshStorage();
+      this.sync.kick();
     }
   }
 
@@ -250,6 +262,8 @@ export class Lathe {
     if (message.type === 'job') this.#noteDataset(message.job);
     if (message.type === 'job') this.#refreshStorage();
     if (message.type === 'datasets-changed') void this.datasets.refresh().catch((e: unknown) => this.report(e, 'Could not read the datasets'));
+    if (message.type === 'sync-remote') this.sync.mirror(message.remote, message.status);
+    if (message.type === 'job') this.sync.kick();
     if (!this.isLeader || !this.#scheduler) return;
     const scheduler = this.#scheduler;
     if (message.type === 'job') scheduler.jobChanged(message.job);
@@ -299,8 +313,21 @@ export class Lathe {
     else this.#channel.post({ type: 'queue-changed' });
   }
 
+  /**
+   * The server holds a newer version of a job of this device: another device cancelled it while it
+   * was not training. Cancel it here too, and carry on from the server's version.
+   */
+  async #adoptServerState(db: LatheDb, jobId: string, state: string, version: number): Promise<void> {
+    const job = await getJob(db, jobId);
+    if (!job) return;
+    if (state === 'cancelled' && !isTerminal(job.state)) await this.command('cancel', jobId);
+    const after = await getJob(db, jobId);
+    if (after && (after.version ?? 0) < version) this.#publish(await updateJob(db, jobId, (j) => ({ ...j, version: Math.max(j.version ?? 0, version) })));
+  }
+
   /** A record this tab changed: show it here and tell the other tabs. */
   #publish(job: JobRecord): void {
+    this.sync.kick();
     this.jobs.apply({ type: 'job', job });
     this.#noteDataset(job);
     this.#channel.post({ type: 'job', job: $state.snapshot(job) });

@@ -133,8 +133,7 @@ export async function fineTuneImportedModel(database: db.LatheDb, files: InputFi
       log: [{ at: now, kind: 'queued', text: `Queued: fine-tunes “${source.fileName}” for ${config.epochs} epochs` }],
     };
     // The dataset is stored already (it was chosen from the stored ones).
-    await db.putImportedJob(database, job, checkpoint, null);
-    return job;
+    return await db.putImportedJob(database, job, checkpoint, null);
   } finally {
     loaded.model.dispose();
   }

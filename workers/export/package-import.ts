@@ -234,6 +234,6 @@ export async function importPackage(
   const stored = await resealCheckpoint(checkpoint, jobId, checkpoint.seq);
   const job = importedJob({ ...manifest, config }, resolved.dataset, jobId, stored, fileName, now);
   const database = await deps.database();
-  await db.putImportedJob(database, job, stored, resolved.how === 'already-stored' ? null : resolved.dataset);
-  return { kind: 'package', job, dataset: resolved.how };
+  const written = await db.putImportedJob(database, job, stored, resolved.how === 'already-stored' ? null : resolved.dataset);
+  return { kind: 'package', job: written, dataset: resolved.how };
 }
