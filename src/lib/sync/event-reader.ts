@@ -33,7 +33,8 @@ export async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (eve
     if (done) return;
     buffer += decoder.decode(value, { stream: true });
     let newline = buffer.search(/\r\n|\n|\r/);
-    while (newline >= 0) {
+    // A CR at the very end may be the first half of a CRLF split across chunks: wait for the rest.
+    while (newline >= 0 && !(newline === buffer.length - 1 && buffer.endsWith('\r'))) {
       const line = buffer.slice(0, newline);
       buffer = buffer.slice(newline + (buffer.startsWith('\r\n', newline) ? 2 : 1));
       if (line === '') await dispatch();
