@@ -129,7 +129,7 @@ export function getJob(db: LatheDb, id: string): Promise<JobRecord | undefined> 
 export async function putJob(db: LatheDb, job: JobRecord): Promise<JobRecord> {
   const tx = db.transaction(JOB_WRITE_STORES, 'readwrite');
   let written: JobRecord | null = null;
-  await settleOrAbort(tx, () => [writeJobInTx(tx, job, Date.now()).then((j) => (written = j))]);
+  await settleOrAbort(tx, [() => writeJobInTx(tx, job, Date.now()).then((j) => (written = j))]);
   return written!;
 }
 
@@ -154,7 +154,7 @@ export async function updateJob(db: LatheDb, id: string, change: (job: JobRecord
     throw err;
   }
   let written = next;
-  await settleOrAbort(tx, () => [writeJobInTx(tx, next, Date.now()).then((j) => (written = j))]);
+  await settleOrAbort(tx, [() => writeJobInTx(tx, next, Date.now()).then((j) => (written = j))]);
   return written;
 }
 
@@ -171,10 +171,10 @@ export function jobsInState(db: LatheDb, state: JobState): Promise<JobRecord[]> 
 export async function putDatasetAndJob(db: LatheDb, dataset: Dataset, job: JobRecord): Promise<JobRecord> {
   const tx = db.transaction(['datasets', 'dataset-info', ...JOB_WRITE_STORES], 'readwrite');
   let written = job;
-  await settleOrAbort(tx, () => [
-    tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }),
-    tx.objectStore('dataset-info').put(summaryOf(dataset)),
-    writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
+  await settleOrAbort(tx, [
+    () => tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }),
+    () => tx.objectStore('dataset-info').put(summaryOf(dataset)),
+    () => writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
   ]);
   return written;
 }
@@ -182,9 +182,9 @@ export async function putDatasetAndJob(db: LatheDb, dataset: Dataset, job: JobRe
 /** Stores a dataset (both halves) in one transaction: it lands whole or not at all. */
 export async function putDataset(db: LatheDb, dataset: Dataset): Promise<void> {
   const tx = db.transaction(['datasets', 'dataset-info'], 'readwrite');
-  await settleOrAbort(tx, () => [
-    tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }),
-    tx.objectStore('dataset-info').put(summaryOf(dataset)),
+  await settleOrAbort(tx, [
+    () => tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }),
+    () => tx.objectStore('dataset-info').put(summaryOf(dataset)),
   ]);
 }
 
@@ -226,7 +226,7 @@ export async function renameDataset(db: LatheDb, id: string, name: string): Prom
 /** Deletes a dataset's two records together. Callers check first which jobs still need it. */
 export async function deleteDataset(db: LatheDb, id: string): Promise<void> {
   const tx = db.transaction(['datasets', 'dataset-info'], 'readwrite');
-  await settleOrAbort(tx, () => [tx.objectStore('datasets').delete(id), tx.objectStore('dataset-info').delete(id)]);
+  await settleOrAbort(tx, [() => tx.objectStore('datasets').delete(id), () => tx.objectStore('dataset-info').delete(id)]);
 }
 
 /** Newest first. */
@@ -247,27 +247,30 @@ export async function writeCheckpoint(db: LatheDb, checkpoint: CheckpointRecord,
   // without first reading the index.
   const stale = IDBKeyRange.bound([checkpoint.jobId, -Infinity], [checkpoint.jobId, checkpoint.seq - CHECKPOINTS_KEPT]);
   let written = job;
-  await settleOrAbort(tx, () => [
-    checkpoints.put(checkpoint),
-    writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
-    checkpoints.delete(stale),
+  await settleOrAbort(tx, [
+    () => checkpoints.put(checkpoint),
+    () => writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
+    () => checkpoints.delete(stale),
   ]);
   return written;
 }
 
 /** Any failed request aborts the whole transaction, so a half-written checkpoint never commits. */
-async function settleOrAbort(tx: { abort(): void; done: Promise<void> }, makeRequests: () => Promise<unknown>[]): Promise<void> {
+async function settleOrAbort(tx: { abort(): void; done: Promise<void> }, requests: (() => Promise<unknown>)[]): Promise<void> {
+  const made: Promise<unknown>[] = [];
   try {
-    // Made in here: a request that throws as it is made (a full disk, an uncloneable value) must
-    // abort the transaction too, or the requests made before it would commit alone.
-    await Promise.all([...makeRequests(), tx.done]);
+    // Made in here, one by one: a request that throws as it is made (a full disk, an uncloneable
+    // value) must abort the transaction too, or the requests made before it would commit alone.
+    for (const request of requests) made.push(request());
+    await Promise.all([...made, tx.done]);
   } catch (err) {
     try {
       tx.abort();
     } catch {
       // Already finished or aborted.
     }
-    await tx.done.catch(() => undefined);
+    // The requests the abort failed are answered by `err`; they must not surface as unhandled.
+    await Promise.allSettled([...made, tx.done]);
     throw err;
   }
 }
@@ -282,25 +285,23 @@ async function settleOrAbort(tx: { abort(): void; done: Promise<void> }, makeReq
 export async function putImportedJob(db: LatheDb, job: JobRecord, checkpoint: CheckpointRecord, dataset: Dataset | null): Promise<JobRecord> {
   const tx = db.transaction(['checkpoints', 'datasets', 'dataset-info', ...JOB_WRITE_STORES], 'readwrite');
   let written = job;
-  await settleOrAbort(tx, () => {
-    const writes: Promise<unknown>[] = [
-      writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
-      tx.objectStore('checkpoints').add(checkpoint),
-    ];
-    if (dataset) {
-      const info = tx.objectStore('dataset-info');
-      writes.push(
-        info.get(dataset.id).then((existing) => {
-          if (!existing)
-            return Promise.all([tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }), info.add(summaryOf(dataset))]);
-          if (existing.fingerprint !== dataset.fingerprint)
-            throw new Error(`A different dataset is already stored under the id ${dataset.id}.`);
-          return undefined;
-        }),
-      );
-    }
-    return writes;
-  });
+  const info = tx.objectStore('dataset-info');
+  await settleOrAbort(tx, [
+    () => writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
+    () => tx.objectStore('checkpoints').add(checkpoint),
+    ...(dataset
+      ? [
+          () =>
+            info.get(dataset.id).then((existing) => {
+              if (!existing)
+                return Promise.all([tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }), info.add(summaryOf(dataset))]);
+              if (existing.fingerprint !== dataset.fingerprint)
+                throw new Error(`A different dataset is already stored under the id ${dataset.id}.`);
+              return undefined;
+            }),
+        ]
+      : []),
+  ]);
   return written;
 }
 
