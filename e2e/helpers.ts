@@ -4,6 +4,12 @@ import { expect, type Locator, type Page } from '@playwright/test';
 
 export type BackendChoice = 'webgpu' | 'webgl' | 'wasm' | 'cpu';
 
+/**
+ * The first call into a fresh training worker loads its 2.5 MB script and TensorFlow.js: seconds
+ * on a busy 2-core machine. Waits for what only the worker can answer use this; in ms.
+ */
+export const WORKER_READY_TIMEOUT_MS = 30_000;
+
 /** Long enough for a backend to initialise on the SwiftShader WebGPU adapter; in ms. */
 export const BACKEND_READY_TIMEOUT_MS = 60_000;
 

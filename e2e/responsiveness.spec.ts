@@ -1,6 +1,6 @@
 // Training runs in the worker, so the page's main thread stays free while a job trains.
 import { expect, test, type Browser, type Page } from '@playwright/test';
-import { ENDLESS_XOR, jobView, numAttr, openApp, startTraining, waitUntilTraining } from './helpers';
+import { ENDLESS_XOR, jobView, numAttr, openApp, startTraining, waitUntilTraining, WORKER_READY_TIMEOUT_MS } from './helpers';
 import { bigCsvFile } from './fixtures/tables';
 
 /** How long to watch the main thread while the job trains, in ms. */
@@ -120,7 +120,7 @@ test('the main thread does no task over 50 ms of work during 10 s of training', 
 test('a 20 MB CSV is read in the worker with progress, and the main thread does no task over 50 ms of work meanwhile', async ({ page, browser }) => {
   test.setTimeout(120_000);
   await openApp(page);
-  await expect(page.getByTestId('plan-summary')).not.toHaveAttribute('data-rows', '');
+  await expect(page.getByTestId('plan-summary')).not.toHaveAttribute('data-rows', '', { timeout: WORKER_READY_TIMEOUT_MS });
   const path = bigCsvFile(20);
   // Every value the progress bar shows, from the page itself.
   await page.evaluate(() => {

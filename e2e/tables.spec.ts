@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test, type Page } from '@playwright/test';
-import { jobView, numAttr, openApp, waitForState } from './helpers';
+import { jobView, numAttr, openApp, waitForState, WORKER_READY_TIMEOUT_MS } from './helpers';
 import { classifierCsv, regressionCsv, regressionRowsCsv } from './fixtures/tables';
 import { tempDir } from './fixtures/transfer';
 
@@ -17,7 +17,7 @@ async function addTable(page: Page, file: { name: string; mimeType: string; buff
   await page.getByTestId('table-file-input').setInputFiles(file);
   await expect(page.getByTestId('dataset-status')).toContainText('Added', { timeout: 30_000 });
   await expect(page.getByTestId('column-table')).toBeVisible();
-  await expect(page.getByTestId('plan-summary')).not.toHaveAttribute('data-rows', '');
+  await expect(page.getByTestId('plan-summary')).not.toHaveAttribute('data-rows', '', { timeout: WORKER_READY_TIMEOUT_MS });
 }
 
 async function train(page: Page, epochs: number): Promise<void> {
@@ -110,7 +110,7 @@ test('a bad CSV is refused naming its line and column, and the dataset list does
   await openApp(page, { backend: 'cpu' });
   const rows = page.getByTestId('dataset-row');
   // The page stores the XOR sample as it starts: let that land first.
-  await expect(page.getByTestId('plan-summary')).not.toHaveAttribute('data-rows', '');
+  await expect(page.getByTestId('plan-summary')).not.toHaveAttribute('data-rows', '', { timeout: WORKER_READY_TIMEOUT_MS });
   await expect(rows).toHaveCount(1);
   const before = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-dataset-id')));
   const cases: [string, Buffer, RegExp][] = [
