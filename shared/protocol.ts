@@ -53,6 +53,8 @@ export interface BackendInfo {
   adapter: string | null;
   /** The measurements behind an automatic choice; null when a backend was forced. */
   probe: ProbeSummary | null;
+  /** Threads the backend computes with: WASM's thread pool; null for the other backends. */
+  threads: number | null;
 }
 
 export interface WorkerSettings {
@@ -62,6 +64,11 @@ export interface WorkerSettings {
   checkpointIntervalSec: number;
   /** A step-history point is recorded every this many steps (epochs are always recorded). */
   historyEverySteps: number;
+  /**
+   * WASM threads wanted (AppSettings.wasmThreads); null or absent = one per logical core. A change
+   * applies from the next job on.
+   */
+  wasmThreads?: number | null;
 }
 
 export interface SubmitRequest {

@@ -8,6 +8,11 @@ export interface AppSettings {
   autoResume: boolean;
   checkpointIntervalSec: number;
   historyEverySteps: number;
+  /**
+   * Threads for the WASM backend; null = one per logical core (navigator.hardwareConcurrency, at
+   * most 8). A change applies when the next job starts (the backend must be initialised anew).
+   */
+  wasmThreads: number | null;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -15,6 +20,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   autoResume: false,
   checkpointIntervalSec: 10,
   historyEverySteps: 10,
+  wasmThreads: null,
 };
 
 export const SETTINGS_KEY = 'app-settings';

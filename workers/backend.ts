@@ -1,5 +1,6 @@
 // Chooses and initialises the tfjs backend inside the worker: WebGPU when an adapter exists and a
-// tiny training step works there, then webgl, wasm, cpu. Each skipped backend records why.
+// tiny training step works there, then webgl, wasm, cpu. Each skipped backend records why. WASM
+// runs threaded (workers/wasm-threads.ts) with the thread count the settings ask for.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -10,10 +11,7 @@ import type { LatheDb } from '../shared/db';
 import { BACKENDS, type BackendAttempt, type BackendInfo, type BackendName, type ProbeSummary } from '../shared/protocol';
 import { probeOrder, probeWithCache, type ProbeSpec } from './backend-probe';
 
-// tfjs 4.22's threaded WASM spawns pthread workers from a blob that re-imports the backend with
-// importScripts; inside a bundled module worker that fails (ReferenceError in the pthread), so
-// WASM runs single-threaded with SIMD. On 2 cores this measured no slower (FACTS.md).
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+import { configureWasmThreads, wantedWasmThreads, wasmThreadsInUse } from './wasm-threads';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlainUrl,
@@ -108,7 +106,8 @@ async function tryBackend(name: BackendName): Promise<{ problem: string | null; 
  * Tries the forced backend alone when one is given (falling back only if it cannot run at all),
  * otherwise the automatic order.
  */
-export async function selectBackend(forced: BackendName | null): Promise<BackendInfo> {
+export async function selectBackend(forced: BackendName | null, wasmThreads: number | null = null): Promise<BackendInfo> {
+  configureWasmThreads(wantedWasmThreads(wasmThreads));
   const order: BackendName[] = forced ? [forced, ...BACKENDS.filter((b) => b !== forced)] : [...BACKENDS];
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
@@ -118,10 +117,15 @@ export async function selectBackend(forced: BackendName | null): Promise<Backend
       const failures = attempts.filter((a) => !a.ok).map((a) => a.reason);
       const base = forced === name ? 'chosen in settings' : forced ? `${LABEL[forced]} was chosen but` : 'preferred';
       const reason = failures.length === 0 ? base : forced ? `${base} ${failures.join('; ')}` : failures.join('; ');
-      return { backend: name, reason, attempts, adapter: name === 'webgpu' ? adapter : null, probe: null };
+      return { backend: name, reason, attempts, adapter: name === 'webgpu' ? adapter : null, probe: null, threads: threadsOf(name) };
     }
   }
   throw new Error(`No TensorFlow.js backend works here: ${attempts.map((a) => a.reason).join('; ')}`);
+}
+
+/** Threads `name` computes with, as BackendInfo reports them: WASM's pool, else null. */
+function threadsOf(name: BackendName): number | null {
+  return name === 'wasm' ? wasmThreadsInUse() : null;
 }
 
 /** Makes `name` the current backend if it initialises and passes the sanity step. */
@@ -129,9 +133,10 @@ export async function initBackend(name: BackendName): Promise<string | null> {
   return (await tryBackend(name)).problem;
 }
 
-async function environmentKey(): Promise<string> {
+/** What the cached probe depends on: browser, cores, GPU, and the WASM threads it measured with. */
+async function environmentKey(wasmThreads: number): Promise<string> {
   const gpu = await describeWebGpuAdapter().catch(() => ({ adapter: null, problem: 'unknown' }));
-  return [navigator.userAgent, navigator.hardwareConcurrency, gpu.adapter ?? gpu.problem].join(' | ');
+  return [navigator.userAgent, navigator.hardwareConcurrency, gpu.adapter ?? gpu.problem, `wasm×${wasmThreads}`].join(' | ');
 }
 
 function describeProbe(p: ProbeSummary): string {
@@ -149,23 +154,30 @@ function describeProbe(p: ProbeSummary): string {
  * as fallback; otherwise the fastest by measurement. If no backend passes the probe, the fixed
  * order decides.
  */
-export async function chooseBackend(forced: BackendName | null, spec: ProbeSpec, db: LatheDb): Promise<BackendInfo> {
-  if (forced) return selectBackend(forced);
+export async function chooseBackend(
+  forced: BackendName | null,
+  spec: ProbeSpec,
+  db: LatheDb,
+  wasmThreads: number | null = null,
+): Promise<BackendInfo> {
+  if (forced) return selectBackend(forced, wasmThreads);
+  const threads = wantedWasmThreads(wasmThreads);
+  configureWasmThreads(threads);
   let summary: ProbeSummary;
   try {
     const gpu = await describeWebGpuAdapter().catch(() => ({ adapter: null, problem: 'unknown' }));
     const software = /swiftshader|fallback|software/i.test(gpu.adapter ?? '');
-    summary = await probeWithCache(db, spec, await environmentKey(), initBackend, probeOrder(software));
+    summary = await probeWithCache(db, spec, await environmentKey(threads), initBackend, probeOrder(software));
   } catch (err) {
-    const info = await selectBackend(null);
+    const info = await selectBackend(null, wasmThreads);
     return { ...info, reason: `the probe failed (${err instanceof Error ? err.message : String(err)}); ${info.reason}` };
   }
   const problem = await initBackend(summary.chosen);
   if (problem) {
-    const info = await selectBackend(null);
+    const info = await selectBackend(null, wasmThreads);
     return { ...info, reason: `the probe's choice failed now (${problem}); ${info.reason}` };
   }
   const attempts: BackendAttempt[] = summary.results.map((r) => ({ backend: r.backend, ok: r.ok, reason: r.reason }));
   const adapter = summary.chosen === 'webgpu' ? (await describeWebGpuAdapter()).adapter : null;
-  return { backend: summary.chosen, reason: describeProbe(summary), attempts, adapter, probe: summary };
+  return { backend: summary.chosen, reason: describeProbe(summary), attempts, adapter, probe: summary, threads: threadsOf(summary.chosen) };
 }

@@ -26,7 +26,7 @@ export const MAX_CRASHES_PER_JOB = 3;
 export interface TrainerDeps {
   openDb: () => Promise<db.LatheDb>;
   /** Picks and initialises the backend for a model like `spec` (see backend.ts `chooseBackend`). */
-  selectBackend: (forced: BackendName | null, spec: ProbeSpec, db: db.LatheDb) => Promise<BackendInfo>;
+  selectBackend: (forced: BackendName | null, spec: ProbeSpec, db: db.LatheDb, wasmThreads: number | null) => Promise<BackendInfo>;
   /** Wall clock, ms since the epoch. */
   now?: () => number;
 }
@@ -79,9 +79,11 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
   }
 
   async function ensureBackend(spec: ProbeSpec = DEFAULT_PROBE_SPEC): Promise<BackendInfo> {
-    const key = `${settings.backend ?? 'auto'}|${sizeClass(spec)}`;
-    if (backendInfo && (backendKey === key || active?.state === 'running')) return backendInfo;
-    backendInfo = await deps.selectBackend(settings.backend, spec, await database());
+    const key = `${settings.backend ?? 'auto'}|${sizeClass(spec)}|${settings.wasmThreads ?? 'all'} threads`;
+    // A job held in memory (running, or paused) keeps its backend: re-initialising WASM for a new
+    // thread count would destroy its tensors. Setting changes apply from the next job on.
+    if (backendInfo && (backendKey === key || (active !== null && active.state !== 'ended'))) return backendInfo;
+    backendInfo = await deps.selectBackend(settings.backend, spec, await database(), settings.wasmThreads ?? null);
     backendKey = key;
     emit({ type: 'backend', info: backendInfo });
     return backendInfo;

@@ -40,7 +40,7 @@ export async function makeHarness(dbName: string, settings: Partial<WorkerSettin
     openDb: () => openLatheDb(dbName),
     selectBackend: async () => {
       await tf.setBackend('cpu');
-      return { backend: 'cpu', reason: 'unit test', attempts: [], adapter: null, probe: null };
+      return { backend: 'cpu', reason: 'unit test', attempts: [], adapter: null, probe: null, threads: null };
     },
   });
   await api.init({ backend: 'cpu', checkpointIntervalSec: 3600, historyEverySteps: 5, ...settings }, (e) => {
