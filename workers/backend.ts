@@ -12,6 +12,8 @@ import { BACKENDS, type BackendAttempt, type BackendInfo, type BackendName, type
 import { probeOrder, probeWithCache, type ProbeSpec } from './backend-probe';
 
 import { configureWasmThreads, wantedWasmThreads, wasmThreadsInUse } from './wasm-threads';
+// For its side effect: transposed matrix products on WASM go through XNNPACK and its threads.
+import './wasm-matmul';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlainUrl,
