@@ -59,6 +59,9 @@ test('after one visit, Lathe reloads with the network off, stays cross-origin is
   await startTraining(page, { dataset: 'sample:xor', epochs: 30 });
   await waitForState(page, 'completed', 120_000);
   await expect(page.getByTestId('backend-name')).toHaveText('wasm');
+  // Threaded WASM started offline: its pthread workers need nothing from the network.
+  const threads = await page.evaluate(() => Math.min(navigator.hardwareConcurrency, 8));
+  await expect(page.getByTestId('backend-threads')).toHaveAttribute('data-threads', String(threads));
 });
 
 test('Chromium reports no installability errors', async ({ baseURL }, testInfo) => {

@@ -1,10 +1,10 @@
 // Puts one named tfjs backend in charge of the bench worker (no fallback: a bench of "webgpu" that
 // silently ran on wasm would be a lie), and describes the environment the figures came from.
 import * as tf from '@tensorflow/tfjs';
-import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 // For its side effects: registers WebGPU and points the WASM backend at Vite-bundled binaries,
 // exactly as the app's trainer does.
 import '../backend';
+import { configureWasmThreads, wantedWasmThreads, wasmThreadsInUse } from '../wasm-threads';
 import type { BackendName } from '../../shared/protocol';
 import type { WorkerEnvironment } from './types';
 
@@ -30,9 +30,13 @@ function timeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, limit]).finally(() => clearTimeout(timer));
 }
 
-/** Switches to `name`; returns null on success, otherwise why it cannot run here. */
-export async function useBackend(name: BackendName): Promise<string | null> {
+/**
+ * Switches to `name`; returns null on success, otherwise why it cannot run here. `wasmThreads`
+ * sets WASM's thread count first (default: one per logical core, as the app does).
+ */
+export async function useBackend(name: BackendName, wasmThreads: number | null = null): Promise<string | null> {
   try {
+    if (name === 'wasm') configureWasmThreads(wantedWasmThreads(wasmThreads));
     if (name === 'webgpu') {
       if (typeof navigator === 'undefined' || !('gpu' in navigator)) return 'no navigator.gpu in this browser/context';
       if (!(await requestAdapter())) return 'navigator.gpu.requestAdapter() returned null';
@@ -57,12 +61,19 @@ function webglRenderer(): string | null {
   }
 }
 
+/** The WASM build tfjs initialised: threaded SIMD, SIMD (one thread) or plain. */
+export async function wasmBuild(): Promise<string> {
+  const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  const threads = Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  return simd && threads ? 'threaded-simd' : simd ? 'simd' : 'plain';
+}
+
 async function wasmFacts(): Promise<WorkerEnvironment['wasm']> {
   const problem = await useBackend('wasm');
   const sharedArrayBuffer = typeof SharedArrayBuffer !== 'undefined';
   if (problem) return { threads: null, simd: null, multithread: null, sharedArrayBuffer, reason: problem };
   return {
-    threads: getThreadsCount(),
+    threads: wasmThreadsInUse(),
     simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
     multithread: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
     sharedArrayBuffer,
