@@ -98,6 +98,7 @@ export async function runBench({ quick = false, outDir = RESULTS_DIR, distDir, l
       },
       config: cfg,
       backends: workers.backends,
+      wasmThreads: workers.threads,
       ui: { latency, mainThread, load, backendChoice },
       summary: /** @type {import('./summary.mjs').Row[]} */ ([]),
       errors: [...errors, ...workers.pageErrors.map((message) => ({ section: 'bench.html', message }))],

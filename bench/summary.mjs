@@ -95,9 +95,25 @@ function uiRows(result) {
     rows.push(row({ group: 'load', figure: 'time to interactive, warm cache', value: load.tti.warmMs, unit: 'ms', baseline: load.tti.coldMs, baselineLabel: 'cold cache' }));
   }
   const w = result.machine.wasm;
-  rows.push(row({ group: 'backend', figure: 'WASM threads', value: w.threads, unit: 'threads', baseline: result.machine.cores, baselineLabel: 'cores', note: `crossOriginIsolated ${result.machine.pageCrossOriginIsolated}, SharedArrayBuffer ${w.sharedArrayBuffer}, multithreading ${w.multithread ? 'on' : 'off (as the app sets it)'}, SIMD ${w.simd}` }));
+  rows.push(row({ group: 'backend', figure: 'WASM threads', value: w.threads, unit: 'threads', baseline: result.machine.cores, baselineLabel: 'cores', note: `crossOriginIsolated ${result.machine.pageCrossOriginIsolated}, SharedArrayBuffer ${w.sharedArrayBuffer}, multithreading ${w.multithread ? 'on' : 'off'}, SIMD ${w.simd}` }));
+  rows.push(...threadRows(result));
   rows.push(...choiceRows(result));
   return rows;
+}
+
+/**
+ * WASM with every core against WASM with one thread, on the same model in the same run.
+ * @param {any} result
+ */
+function threadRows(result) {
+  const t = result.wasmThreads;
+  if (!t) return [];
+  const [one, many] = t.runs;
+  const rate = (/** @type {any} */ r) => r?.loop?.steady?.samplesPerSec ?? null;
+  const describe = (/** @type {any} */ r) => (r ? `${r.threadsInUse ?? '?'} thread(s), ${r.build}${r.reason ? ` (${r.reason})` : ''}` : 'not run');
+  return [
+    row({ group: 'threads', figure: `${t.model} wasm, ${many?.threadsInUse ?? '?'} threads vs 1 thread`, value: rate(many), unit: 'samples/s', baseline: rate(one), baselineLabel: '1 thread', ratio: t.ratio, target: '≥ 1.6 (2 threads)', met: atLeast(t.ratio, 1.6), note: `all: ${describe(many)}; one: ${describe(one)}; hardwareConcurrency ${t.hardwareConcurrency}` }),
+  ];
 }
 
 /**

@@ -93,6 +93,8 @@ function syntheticResult() {
     { backend: 'wasm', available: true, reason: null, initMs: 5, cadence: {}, wallMs: 10, progressEventsReceived: 3, models: [modelResult('iris', 4000, 4100, 0.9, 0.01)] },
     { backend: 'cpu', available: true, reason: null, initMs: 1, cadence: {}, wallMs: 10, progressEventsReceived: 3, models: [modelResult('iris', 2000, 1900, 0.5, 0.05)] },
   ]);
+  const threadsRun = (threads: number, rate: number) => ({ threadsRequested: threads, threadsInUse: threads, build: threads > 1 ? 'threaded-simd' : 'simd', reason: null, loop: { steady: { samplesPerSec: rate } } });
+  put(base, ['wasmThreads'], { model: 'mlp784', hardwareConcurrency: 2, runs: [threadsRun(1, 1000), threadsRun(2, 1700)], ratio: 1.7 });
   put(base, ['ui', 'backendChoice'], [{ comparedWith: 'iris', job: 'XOR', chosen: 'cpu', reason: 'measured', msToChoice: 100 }]);
   put(base, ['ui', 'mainThread', 'training', 'longTasks'], 0);
   put(base, ['ui', 'mainThread', 'training', 'inputToPaint', 'p95Ms'], 70);
@@ -116,6 +118,13 @@ describe('bench summary', () => {
     expect(find('iris wasm tensors at last epoch')).toMatchObject({ value: 26, baseline: 26, met: true });
     expect(find('long tasks')).toMatchObject({ value: 0, met: true });
     expect(find('job-list click → next paint')).toMatchObject({ value: 70, met: false });
+  });
+
+  it('compares WASM on every core with WASM on one thread, against the 1.6× target', () => {
+    expect(find('mlp784 wasm, 2 threads vs 1 thread')).toMatchObject({ value: 1700, baseline: 1000, ratio: 1.7, met: true });
+    const slow = syntheticResult();
+    put(slow, ['wasmThreads', 'ratio'], 1.2);
+    expect(summarize(slow).find((r) => r.group === 'threads')).toMatchObject({ ratio: 1.2, met: false });
   });
 
   it("checks the app's automatic backend against the fastest one", () => {
