@@ -79,7 +79,7 @@ export const FULL = {
   backends: [...BACKENDS],
   skip: {},
   models: [IRIS, MLP784],
-  checkpointReps: 5,
+  checkpointReps: 8,
   memoryEpochs: 4,
   backendTimeoutMs: 600_000,
   latencyReps: 3,

@@ -98,8 +98,11 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
     return { ...a.job, progress, history: [...a.session.history], durationMs: elapsed(a), ...extra };
   }
 
-  /** Serializes first, then writes checkpoint and job record in one transaction. */
-  async function persistCheckpoint(a: Active, job: JobRecord): Promise<JobRecord> {
+  /**
+   * Serializes first, then writes checkpoint and job record in one transaction. The loop's own
+   * checkpoints (`waitForPrune` false) go on training while older checkpoints are pruned.
+   */
+  async function persistCheckpoint(a: Active, job: JobRecord, waitForPrune = true): Promise<JobRecord> {
     if (a.seq > 0 && a.job.checkpointStep === a.session.cursor.globalStep) {
       // Nothing trained since the last checkpoint: a second copy would only push out the fallback.
       a.job = await save({ ...job, checkpointStep: a.job.checkpointStep });
@@ -114,7 +117,10 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
     });
     // Encoding drained the session's pending read-backs, so its history is complete only now.
     const record = { ...job, history: checkpoint.history, checkpointStep: checkpoint.cursor.globalStep };
-    await db.writeCheckpoint(await database(), checkpoint, record);
+    const { pruned } = await db.writeCheckpoint(await database(), checkpoint, record);
+    // A failed prune only leaves an extra older checkpoint, which the next prune removes.
+    if (waitForPrune) await pruned.catch(() => undefined);
+    else void pruned.catch(() => undefined);
     a.seq = checkpoint.seq;
     a.session.noteCheckpointWritten();
     a.job = record;
@@ -265,7 +271,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
           },
           checkpoint: async () => {
             try {
-              await persistCheckpoint(a, snapshotJob(a));
+              await persistCheckpoint(a, snapshotJob(a), false);
             } catch (err) {
               if (!isQuotaError(err)) throw err;
               a.storageFull = true;
