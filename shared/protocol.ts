@@ -32,6 +32,8 @@ export interface BackendProbeResult {
   reason: string | null;
   /** Loss after the agreement steps (compared with cpu's). */
   finalLoss?: number;
+  /** Still being measured when the choice was made (in the background, for the next job). */
+  pending?: boolean;
 }
 
 export interface ProbeSummary {
@@ -42,6 +44,11 @@ export interface ProbeSummary {
   probeMs: number;
   /** True when reused from an earlier probe in this same browser and GPU. */
   cached: boolean;
+  /**
+   * Backends still being measured when the choice was made, within the probe's 2 s budget; their
+   * figures count from the next job on. Absent in summaries cached by older versions.
+   */
+  pending?: BackendName[];
 }
 
 export interface BackendInfo {

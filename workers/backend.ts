@@ -9,7 +9,8 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { LatheDb } from '../shared/db';
 import { BACKENDS, type BackendAttempt, type BackendInfo, type BackendName, type ProbeSummary } from '../shared/protocol';
-import { probeOrder, probeWithCache, type ProbeSpec } from './backend-probe';
+import { probeOrder, probeWithCache, type ProbeSpec, type RemoteProbe } from './backend-probe';
+import { remoteProbe } from './probe-remote';
 
 import { configureWasmThreads, wantedWasmThreads, wasmThreadsInUse } from './wasm-threads';
 // For its side effect: transposed matrix products on WASM go through XNNPACK and its threads.
@@ -30,7 +31,36 @@ interface GpuAdapterInfoLike {
   isFallbackAdapter?: boolean;
 }
 
-async function describeWebGpuAdapter(): Promise<{ adapter: string | null; problem: string | null }> {
+let webGpuAdapter: Promise<{ adapter: string | null; problem: string | null }> | null = null;
+
+/** The WebGPU adapter, asked for once per worker (requestAdapter takes a while on SwiftShader). */
+function describeWebGpuAdapter(): Promise<{ adapter: string | null; problem: string | null }> {
+  webGpuAdapter ??= requestWebGpuAdapter().catch((err: unknown) => ({ adapter: null, problem: `WebGPU: ${err instanceof Error ? err.message : String(err)}` }));
+  return webGpuAdapter;
+}
+
+/** WebGL's renderer string (unmasked where allowed), or null without WebGL here. */
+export function describeWebGlRenderer(): string | null {
+  try {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+    if (!gl) return null;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  } catch {
+    return null;
+  }
+}
+
+const SOFTWARE_GPU = /swiftshader|llvmpipe|softpipe|software|fallback/i;
+
+/** Whether every GPU this worker could train on is a software rasterizer (or there is none). */
+async function onlySoftwareGpus(): Promise<boolean> {
+  const gpu = await describeWebGpuAdapter();
+  const webgl = describeWebGlRenderer();
+  return (gpu.adapter === null || SOFTWARE_GPU.test(gpu.adapter)) && (webgl === null || SOFTWARE_GPU.test(webgl));
+}
+
+async function requestWebGpuAdapter(): Promise<{ adapter: string | null; problem: string | null }> {
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   if (!gpu) return { adapter: null, problem: 'WebGPU: not supported by this browser (no navigator.gpu)' };
   const adapter = (await gpu.requestAdapter()) as { info?: GpuAdapterInfoLike; isFallbackAdapter?: boolean } | null;
@@ -148,28 +178,43 @@ function describeProbe(p: ProbeSummary): string {
     .map((r) => `${r.backend} ${Math.round(r.samplesPerSec ?? 0).toLocaleString('en-US')}/s`)
     .join(', ');
   const when = p.cached ? 'measured earlier on this device' : `measured in a ${p.probeMs} ms probe`;
-  return `fastest for ${p.sizeClass} models (${when}): ${figures}`;
+  const pending = p.pending ?? [];
+  const later = pending.length > 0 ? `; ${pending.join(', ')} still starting, measured in the background for the next job` : '';
+  return `fastest for ${p.sizeClass} models (${when}): ${figures}${later}`;
+}
+
+/** GPU backends are probed in workers of their own when this is a worker that can start one. */
+function remoteIfPossible(): RemoteProbe | undefined {
+  const here = (globalThis as { location?: { href?: string } }).location?.href;
+  return typeof Worker === 'function' && here ? remoteProbe(here) : undefined;
 }
 
 /**
  * The backend for a job: a forced one (settings or `?backend=`) goes first with the fixed order
  * as fallback; otherwise the fastest by measurement. If no backend passes the probe, the fixed
- * order decides.
+ * order decides. When backends were still being measured at the choice, `onComplete` later gets
+ * the same choice with the complete ranking; its `probe.chosen` may name a faster backend, which
+ * the next job should use.
  */
 export async function chooseBackend(
   forced: BackendName | null,
   spec: ProbeSpec,
   db: LatheDb,
   wasmThreads: number | null = null,
+  onComplete?: (info: BackendInfo) => void,
 ): Promise<BackendInfo> {
   if (forced) return selectBackend(forced, wasmThreads);
   const threads = wantedWasmThreads(wasmThreads);
   configureWasmThreads(threads);
   let summary: ProbeSummary;
+  let late: Promise<ProbeSummary> | null = null;
   try {
-    const gpu = await describeWebGpuAdapter().catch(() => ({ adapter: null, problem: 'unknown' }));
-    const software = /swiftshader|fallback|software/i.test(gpu.adapter ?? '');
-    summary = await probeWithCache(db, spec, await environmentKey(threads), initBackend, probeOrder(software));
+    const run = await probeWithCache(db, spec, await environmentKey(threads), initBackend, probeOrder(), {
+      remote: remoteIfPossible(),
+      softwareGpu: await onlySoftwareGpus(),
+    });
+    summary = run.summary;
+    late = run.late;
   } catch (err) {
     const info = await selectBackend(null, wasmThreads);
     return { ...info, reason: `the probe failed (${err instanceof Error ? err.message : String(err)}); ${info.reason}` };
@@ -179,7 +224,15 @@ export async function chooseBackend(
     const info = await selectBackend(null, wasmThreads);
     return { ...info, reason: `the probe's choice failed now (${problem}); ${info.reason}` };
   }
-  const attempts: BackendAttempt[] = summary.results.map((r) => ({ backend: r.backend, ok: r.ok, reason: r.reason }));
+  const attempts = (p: ProbeSummary): BackendAttempt[] => p.results.map((r) => ({ backend: r.backend, ok: r.ok, reason: r.reason }));
   const adapter = summary.chosen === 'webgpu' ? (await describeWebGpuAdapter()).adapter : null;
-  return { backend: summary.chosen, reason: describeProbe(summary), attempts, adapter, probe: summary, threads: threadsOf(summary.chosen) };
+  const info: BackendInfo = { backend: summary.chosen, reason: describeProbe(summary), attempts: attempts(summary), adapter, probe: summary, threads: threadsOf(summary.chosen) };
+  // The complete ranking is cached when it arrives; a failure there only means a new probe later.
+  late
+    ?.then((complete) => {
+      const next = complete.chosen === info.backend ? '' : `; ${complete.chosen} measured faster, used from the next job on`;
+      onComplete?.({ ...info, reason: `${describeProbe(complete)}${next}`, attempts: attempts(complete), probe: complete });
+    })
+    .catch((err: unknown) => console.warn('Lathe: the background backend probe failed', err));
+  return info;
 }

@@ -1,9 +1,9 @@
 // Puts one named tfjs backend in charge of the bench worker (no fallback: a bench of "webgpu" that
 // silently ran on wasm would be a lie), and describes the environment the figures came from.
 import * as tf from '@tensorflow/tfjs';
-// For its side effects: registers WebGPU and points the WASM backend at Vite-bundled binaries,
-// exactly as the app's trainer does.
-import '../backend';
+// Also for its side effects: registers WebGPU and points the WASM backend at Vite-bundled
+// binaries, exactly as the app's trainer does.
+import { describeWebGlRenderer } from '../backend';
 import { configureWasmThreads, wantedWasmThreads, wasmThreadsInUse } from '../wasm-threads';
 import type { BackendName } from '../../shared/protocol';
 import type { WorkerEnvironment } from './types';
@@ -50,17 +50,6 @@ export async function useBackend(name: BackendName, wasmThreads: number | null =
   }
 }
 
-function webglRenderer(): string | null {
-  try {
-    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
-    if (!gl) return null;
-    const ext = gl.getExtension('WEBGL_debug_renderer_info');
-    return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
-  } catch {
-    return null;
-  }
-}
-
 /** The WASM build tfjs initialised: threaded SIMD, SIMD (one thread) or plain. */
 export async function wasmBuild(): Promise<string> {
   const simd = Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
@@ -96,7 +85,7 @@ export async function describeEnvironment(): Promise<WorkerEnvironment> {
           description: info?.description ?? '',
         }
       : null,
-    webglRenderer: webglRenderer(),
+    webglRenderer: describeWebGlRenderer(),
     wasm: await wasmFacts(),
   };
 }
