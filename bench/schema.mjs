@@ -134,7 +134,7 @@ export const RESULT_SCHEMA = {
       heap: { startBytes: 'number', endBytes: 'number' },
     },
     load: { bundle: { mainJs: FILES, css: FILES, workerJs: FILES }, tti: { coldMs: 'number', warmMs: 'number?', warmSamplesMs: ['number'] } },
-    backendChoice: [{ comparedWith: 'string', job: 'string', chosen: 'string', reason: 'string?', msToChoice: 'number' }],
+    backendChoice: [{ comparedWith: 'string', job: 'string', chosen: 'string', reason: 'string?', msToChoice: 'number', probeMs: 'number?', completeReason: 'string?', msToComplete: 'number?' }],
   },
   summary: [SUMMARY_ROW],
   errors: [{ section: 'string', message: 'string' }],

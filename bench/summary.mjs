@@ -124,7 +124,7 @@ function threadRows(result) {
 function choiceRows(result) {
   const choices = result.ui.backendChoice ?? [];
   const ran = result.backends.filter((/** @type {any} */ b) => b.models.length > 0);
-  return choices.map((/** @type {any} */ choice) => {
+  const rows = choices.map((/** @type {any} */ choice) => {
     const rate = (/** @type {string} */ name) =>
       ran.find((/** @type {any} */ b) => b.backend === name)?.models.find((/** @type {any} */ m) => m.id === choice.comparedWith)?.loop.steady.samplesPerSec ?? null;
     const best = ran.map((/** @type {any} */ b) => ({ name: b.backend, r: rate(b.backend) ?? 0 })).sort((/** @type {any} */ a, /** @type {any} */ b) => b.r - a.r)[0];
@@ -132,6 +132,10 @@ function choiceRows(result) {
     const ratio = chosen !== null && best ? chosen / best.r : null;
     return row({ group: 'backend', figure: `app's choice for ${choice.job}: ${choice.chosen}, on ${choice.comparedWith}`, value: chosen, unit: 'samples/s', baseline: best?.r ?? null, baselineLabel: `best backend (${best?.name ?? '?'})`, ratio, target: '≥ 0.9', met: atLeast(ratio, 0.9), note: chosen === null ? `${choice.chosen} was not measured in this run` : `the app says: ${choice.reason}` });
   });
+  const probes = choices.map((/** @type {any} */ choice) =>
+    row({ group: 'backend', figure: `backend probe for ${choice.job}`, value: choice.probeMs ?? null, unit: 'ms', baseline: choice.msToChoice, baselineLabel: 'Train click → backend shown', ratio: null, target: 'value ≤ 2000', met: choice.probeMs === null || choice.probeMs === undefined ? null : choice.probeMs <= 2000, note: choice.completeReason ? `complete ranking ${(choice.msToComplete / 1000).toFixed(1)} s after the click: ${choice.completeReason}` : 'no background measurement recorded' }),
+  );
+  return [...rows, ...probes];
 }
 
 /** @param {any} result @returns {Row[]} */

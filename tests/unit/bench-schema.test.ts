@@ -1,6 +1,7 @@
 // The bench's result shape, its summary (targets met or not), and the startup-asset reading of
 // index.html, on hand-made inputs: no browser.
 import { describe, expect, it } from 'vitest';
+import { probeMsFromReason } from '../../bench/backend-choice.mjs';
 import { startupAssets } from '../../bench/load.mjs';
 import { RESULT_SCHEMA, validateResult } from '../../bench/schema.mjs';
 import { formatTable, summarize } from '../../bench/summary.mjs';
@@ -95,7 +96,7 @@ function syntheticResult() {
   ]);
   const threadsRun = (threads: number, rate: number) => ({ threadsRequested: threads, threadsInUse: threads, build: threads > 1 ? 'threaded-simd' : 'simd', reason: null, loop: { steady: { samplesPerSec: rate } } });
   put(base, ['wasmThreads'], { model: 'mlp784', hardwareConcurrency: 2, runs: [threadsRun(1, 1000), threadsRun(2, 1700)], ratio: 1.7 });
-  put(base, ['ui', 'backendChoice'], [{ comparedWith: 'iris', job: 'XOR', chosen: 'cpu', reason: 'measured', msToChoice: 100 }]);
+  put(base, ['ui', 'backendChoice'], [{ comparedWith: 'iris', job: 'XOR', chosen: 'cpu', reason: 'measured in a 2500 ms probe', msToChoice: 3000, probeMs: 2500, completeReason: null, msToComplete: null }]);
   put(base, ['ui', 'mainThread', 'training', 'longTasks'], 0);
   put(base, ['ui', 'mainThread', 'training', 'inputToPaint', 'p95Ms'], 70);
   return base;
@@ -129,6 +130,12 @@ describe('bench summary', () => {
 
   it("checks the app's automatic backend against the fastest one", () => {
     expect(find("app's choice for XOR: cpu, on iris")).toMatchObject({ ratio: 0.5, target: '≥ 0.9', met: false });
+  });
+
+  it('checks the backend probe against its 2 s budget, read from the reason the app shows', () => {
+    expect(find('backend probe for XOR')).toMatchObject({ value: 2500, target: 'value ≤ 2000', met: false });
+    expect(probeMsFromReason('fastest for small models (measured in a 862 ms probe): wasm 5,746/s')).toBe(862);
+    expect(probeMsFromReason('fastest for small models (measured earlier on this device): wasm')).toBeNull();
   });
 
   it('prints one table line per figure, with NOT met where a target is missed', () => {
