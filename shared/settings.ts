@@ -9,8 +9,9 @@ export interface AppSettings {
   checkpointIntervalSec: number;
   historyEverySteps: number;
   /**
-   * Threads for the WASM backend; null = one per logical core (navigator.hardwareConcurrency, at
-   * most 8). A change applies when the next job starts (the backend must be initialised anew).
+   * Threads for the WASM backend; null = automatic: one per logical core (navigator
+   * .hardwareConcurrency, at most 8), but one for models under 10,000 parameters (workers/backend.ts
+   * wasmThreadsFor). A change applies when the next job starts (the backend is initialised anew).
    */
   wasmThreads: number | null;
 }
