@@ -10,6 +10,7 @@ const WINDOW = { fromStep: 'number', steps: 'number', samples: 'number', ms: 'nu
 const MODEL_RESULT = {
   id: 'string',
   params: 'number',
+  threads: 'number?',
   loop: {
     firstStepMs: 'number',
     warmupMs: 'number',

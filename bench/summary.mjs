@@ -48,7 +48,7 @@ function workerRows(result) {
     for (const { b, m } of runs) {
       const steady = m.loop.steady.samplesPerSec;
       const batch = result.config.models.find((/** @type {any} */ s) => s.id === id)?.batchSize ?? 1;
-      rows.push(row({ group: 'throughput', figure: `${id} ${b} samples/s (steady)`, value: steady, unit: 'samples/s', baseline: best.m.loop.steady.samplesPerSec, baselineLabel: `best backend (${best.b})` }));
+      rows.push(row({ group: 'throughput', figure: `${id} ${b} samples/s (steady)`, value: steady, unit: 'samples/s', baseline: best.m.loop.steady.samplesPerSec, baselineLabel: `best backend (${best.b})`, note: m.threads ? `${m.threads} thread(s), as the app gives this model` : null }));
       rows.push(row({ group: 'throughput', figure: `${id} ${b} first step`, value: m.loop.firstStepMs, unit: 'ms', baseline: (batch * 1000) / steady, baselineLabel: 'one steady step' }));
       rows.push(row({ group: 'loop overhead', figure: `${id} ${b} app loop vs bare fit`, value: steady, unit: 'samples/s', baseline: m.fit.steady.samplesPerSec, baselineLabel: 'bare model.fit', ratio: m.loopOverFit, target: '≥ 0.95', met: atLeast(m.loopOverFit, 0.95), note: `${m.loop.steady.steps} steps from step ${m.loop.steady.fromStep}` }));
       const c = m.checkpoint;

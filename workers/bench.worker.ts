@@ -1,7 +1,7 @@
 // Bench worker entry (bench.html only, never the app): exposes BenchWorkerApi through Comlink.
 // The measuring code lives in workers/bench/; the app's trainer never loads any of it.
 import * as Comlink from 'comlink';
-import { describeEnvironment, useBackend, wasmBuild } from './bench/backend-switch';
+import { describeEnvironment, prepareModel, useBackend, wasmBuild } from './bench/backend-switch';
 import { resumeCheck } from './bench/resume-check';
 import { runBackend } from './bench/suite';
 import { runThreads } from './bench/threads-run';
@@ -10,7 +10,7 @@ import { wasmThreadsInUse } from './wasm-threads';
 
 const api: BenchWorkerApi = {
   environment: describeEnvironment,
-  runBackend: (request, listener) => runBackend(request, { useBackend, listener: listener ?? null }),
+  runBackend: (request, listener) => runBackend(request, { useBackend, listener: listener ?? null, prepareModel }),
   runThreads: (request) => runThreads(request, { useBackend, threadsInUse: wasmThreadsInUse, build: wasmBuild }),
   async resumeCheck(request) {
     const problem = await useBackend(request.backend, request.threads);

@@ -3,10 +3,11 @@
 import * as tf from '@tensorflow/tfjs';
 // Also for its side effects: registers WebGPU and points the WASM backend at Vite-bundled
 // binaries, exactly as the app's trainer does.
-import { describeWebGlRenderer } from '../backend';
+import { describeWebGlRenderer, wasmThreadsFor } from '../backend';
+import { DEFAULT_CONFIG } from '../../shared/config';
 import { configureWasmThreads, wantedWasmThreads, wasmThreadsInUse } from '../wasm-threads';
 import type { BackendName } from '../../shared/protocol';
-import type { WorkerEnvironment } from './types';
+import type { ModelSpec, WorkerEnvironment } from './types';
 
 /** SwiftShader WebGPU can take long to create a device; past this the backend counts as unavailable. */
 const INIT_TIMEOUT_MS = 60_000;
@@ -48,6 +49,22 @@ export async function useBackend(name: BackendName, wasmThreads: number | null =
   } catch (err) {
     return err instanceof Error ? err.message : String(err);
   }
+}
+
+/**
+ * Before each model of a backend's bench: WASM gets the thread count the app would give that
+ * model (workers/backend.ts wasmThreadsFor, the automatic setting); returns the threads in use.
+ */
+export async function prepareModel(backend: BackendName, spec: ModelSpec): Promise<number | null> {
+  if (backend !== 'wasm') return null;
+  const probeSpec = {
+    config: { ...DEFAULT_CONFIG, model: { kind: 'mlp' as const, hidden: spec.hidden.map((units) => ({ units, activation: 'relu' as const })) } },
+    numFeatures: spec.features,
+    numOutputs: spec.classes,
+  };
+  const problem = await useBackend('wasm', wasmThreadsFor(probeSpec, null));
+  if (problem) throw new Error(`WASM could not start for ${spec.id}: ${problem}`);
+  return wasmThreadsInUse();
 }
 
 /** The WASM build tfjs initialised: threaded SIMD, SIMD (one thread) or plain. */

@@ -109,6 +109,8 @@ export interface CheckpointResult {
 export interface ModelResult {
   id: string;
   params: number;
+  /** Threads the backend computed with for this model (WASM); null for the others. */
+  threads: number | null;
   loop: LoopResult;
   fit: FitResult;
   /** loop.steady.samplesPerSec / fit.steady.samplesPerSec: the loop overhead figure. */
