@@ -34,6 +34,11 @@ export interface ProbeOptions {
    * record and the cache), in the background.
    */
   softwareGpu?: boolean;
+  /**
+   * With `softwareGpu`: resolves when the GPU probes may start without competing with training
+   * (trainer-idle.ts). Without it they start right after the local probes.
+   */
+  whenIdle?: () => Promise<void>;
   budgetMs?: number;
 }
 
@@ -80,11 +85,11 @@ function summarize(results: BackendProbeResult[], spec: ProbeSpec, probeMs: numb
   return { chosen: ranked[0]!.backend, results: checked, sizeClass: sizeClass(spec), probeMs: Math.round(probeMs), cached: false, pending };
 }
 
-function pendingResult(backend: BackendName, afterMs: number): BackendProbeResult {
-  return {
-    backend, ok: false, samplesPerSec: null, warmupMs: null, pending: true,
-    reason: `${backend}: still starting after ${Math.round(afterMs)} ms; measured in the background for the next job`,
-  };
+function pendingResult(backend: BackendName, afterMs: number, deferred: boolean): BackendProbeResult {
+  const reason = deferred
+    ? `${backend}: a software GPU, measured in the background for the next job, once no job is training`
+    : `${backend}: still starting after ${Math.round(afterMs)} ms; measured in the background for the next job`;
+  return { backend, ok: false, samplesPerSec: null, warmupMs: null, pending: true, reason };
 }
 
 function timedOut(backend: BackendName): BackendProbeResult {
@@ -102,9 +107,8 @@ export async function runProbe(spec: ProbeSpec, init: BackendInit, order: readon
   const remoteNames = remote ? order.filter((b) => REMOTE.includes(b)) : [];
   const localNames = order.filter((b) => !remoteNames.includes(b));
   const remoteResults = new Map<BackendName, BackendProbeResult>();
-  let remoteDone: Promise<void> = Promise.resolve();
-  const startRemote = (): void => {
-    remoteDone = Promise.all(
+  const measureRemote = (): Promise<void> =>
+    Promise.all(
       remoteNames.map(async (b) => {
         let timer: ReturnType<typeof setTimeout> | undefined;
         const limit = new Promise<BackendProbeResult>((resolve) => (timer = setTimeout(() => resolve(timedOut(b)), LATE_PROBE_MAX_MS)));
@@ -112,8 +116,8 @@ export async function runProbe(spec: ProbeSpec, init: BackendInit, order: readon
         clearTimeout(timer);
       }),
     ).then(() => undefined);
-  };
-  if (!options.softwareGpu) startRemote();
+  let remoteDone: Promise<void> = Promise.resolve();
+  if (!options.softwareGpu) remoteDone = measureRemote();
   const localResults: BackendProbeResult[] = [];
   for (const b of localNames) {
     // Without probe workers the old rule holds: a backend is only started while budget remains.
@@ -123,7 +127,9 @@ export async function runProbe(spec: ProbeSpec, init: BackendInit, order: readon
     }
     localResults.push(await probeOne(b, spec, init));
   }
-  if (options.softwareGpu) startRemote();
+  // A job is about to start: software GPU probes wait until the trainer is idle, or their shader
+  // compilation would take its CPU (and the page's) for seconds.
+  if (options.softwareGpu && remoteNames.length > 0) remoteDone = (options.whenIdle?.() ?? Promise.resolve()).then(measureRemote);
   const left = options.softwareGpu ? 0 : budgetMs - (performance.now() - started);
   if (remoteNames.length > 0 && left > 0) {
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -133,7 +139,7 @@ export async function runProbe(spec: ProbeSpec, init: BackendInit, order: readon
   const inOrder = (extra: (b: BackendName) => BackendProbeResult): BackendProbeResult[] =>
     order.map((b) => localResults.find((r) => r.backend === b) ?? remoteResults.get(b) ?? extra(b));
   const probeMs = performance.now() - started;
-  const summary = summarize(inOrder((b) => pendingResult(b, probeMs)), spec, probeMs);
+  const summary = summarize(inOrder((b) => pendingResult(b, probeMs, options.softwareGpu === true)), spec, probeMs);
   if ((summary.pending ?? []).length === 0) return { summary, late: null };
   const late = remoteDone.then(() => ({ ...summarize(inOrder(timedOut), spec, summary.probeMs), probeMs: summary.probeMs }));
   return { summary, late };

@@ -11,6 +11,7 @@ import type { LatheDb } from '../shared/db';
 import { BACKENDS, type BackendAttempt, type BackendInfo, type BackendName, type ProbeSummary } from '../shared/protocol';
 import { probeOrder, probeWithCache, sizeClass, type ProbeSpec, type RemoteProbe } from './backend-probe';
 import { remoteProbe } from './probe-remote';
+import { whenTrainerIdle } from './trainer-idle';
 
 import { configureWasmThreads, wantedWasmThreads, wasmThreadsInUse } from './wasm-threads';
 // For its side effect: transposed matrix products on WASM go through XNNPACK and its threads.
@@ -190,7 +191,13 @@ function describeProbe(p: ProbeSummary): string {
     .join(', ');
   const when = p.cached ? 'measured earlier on this device' : `measured in a ${p.probeMs} ms probe`;
   const pending = p.pending ?? [];
-  const later = pending.length > 0 ? `; ${pending.join(', ')} still starting, measured in the background for the next job` : '';
+  const software = p.results.some((r) => r.pending && /software GPU/.test(r.reason ?? ''));
+  const later =
+    pending.length === 0
+      ? ''
+      : software
+        ? `; ${pending.join(', ')} (software GPUs) measured in the background for the next job, once no job is training`
+        : `; ${pending.join(', ')} still starting, measured in the background for the next job`;
   return `fastest for ${p.sizeClass} models (${when}): ${figures}${later}`;
 }
 
@@ -223,6 +230,7 @@ export async function chooseBackend(
     const run = await probeWithCache(db, spec, await environmentKey(threads), initBackend, probeOrder(), {
       remote: remoteIfPossible(),
       softwareGpu: await onlySoftwareGpus(),
+      whenIdle: whenTrainerIdle,
     });
     summary = run.summary;
     late = run.late;

@@ -13,6 +13,7 @@ import { loadSession, JobProblem } from './session-loader';
 import { encodeCheckpoint } from './checkpoint-codec';
 import type { TrainingSession } from './session';
 import { createTransferApi } from './export';
+import { setTrainerBusy } from './trainer-idle';
 import { sizeClass, type ProbeSpec } from './backend-probe';
 import { DEFAULT_CONFIG } from '../shared/config';
 
@@ -188,6 +189,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
   function runLoop(a: Active): Promise<void> {
     a.state = 'running';
     a.segmentStart = now();
+    setTrainerBusy(true);
     const loop = a.session
       .run()
       .then(
@@ -197,7 +199,8 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       .catch((err: unknown) => {
         // Persisting the outcome failed; the job record keeps its last good state.
         console.error('Lathe: could not record the end of a run', err);
-      });
+      })
+      .finally(() => setTrainerBusy(false));
     a.loop = loop;
     return loop;
   }

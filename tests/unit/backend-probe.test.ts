@@ -122,6 +122,26 @@ describe('measured backend choice', () => {
     expect(complete.chosen).toBe('cpu');
   });
 
+  it('software GPUs are measured only once no job is training, so they do not take its CPU', async () => {
+    const loss = await cpuLoss();
+    const asked: BackendName[] = [];
+    const inner = fakeRemote({ webgl: { ms: 10, rate: 10 }, webgpu: { ms: 10, rate: 5 } }, () => loss);
+    const remote: RemoteProbe = (b, s) => {
+      asked.push(b);
+      return inner(b, s);
+    };
+    let release: () => void = () => undefined;
+    const idle = new Promise<void>((resolve) => (release = resolve));
+    const { summary, late } = await runProbe(spec, cpuOnly, undefined, { remote, softwareGpu: true, whenIdle: () => idle });
+    expect(summary.pending).toEqual(['webgl', 'webgpu']);
+    expect(summary.results.find((r) => r.backend === 'webgpu')?.reason).toMatch(/once no job is training/);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(asked).toEqual([]);
+    release();
+    expect((await late!).pending).toEqual([]);
+    expect(asked.sort()).toEqual(['webgl', 'webgpu']);
+  });
+
   it('a GPU backend whose loss disagrees with cpu is not chosen, however fast', async () => {
     const remote = fakeRemote({ webgl: { ms: 10, rate: 1e9 } }, () => 123);
     const { summary } = await runProbe(spec, cpuOnly, undefined, { remote, budgetMs: 5000 });
