@@ -1,12 +1,13 @@
 // The automatic backend choice: measured, sanity-checked, cached per device and size class; GPU
 // backends measured elsewhere in parallel count if they finish within the budget, and otherwise
 // from the next job on.
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_CONFIG } from '../../shared/config';
 import { openLatheDb } from '../../shared/db';
 import type { BackendName, BackendProbeResult } from '../../shared/protocol';
 import { probeWithCache, runProbe, sizeClass, type ProbeSpec, type RemoteProbe } from '../../workers/backend-probe';
+import { probeOne } from '../../workers/probe-measure';
 import { freshDbName } from './harness';
 
 const spec: ProbeSpec = { config: DEFAULT_CONFIG, numFeatures: 4, numOutputs: 3 };
@@ -58,6 +59,19 @@ describe('measured backend choice', () => {
     expect(sizeClass(spec)).toBe('small');
     const big = { ...spec, numFeatures: 784, config: { ...DEFAULT_CONFIG, model: { kind: 'mlp' as const, hidden: [{ units: 256, activation: 'relu' as const }, { units: 256, activation: 'relu' as const }] } }, numOutputs: 10 };
     expect(sizeClass(big)).toBe('medium');
+  });
+
+  it('a backend whose ordinary steps already take longer than the timed slice is rated from them, without more steps', async () => {
+    const steps = vi.spyOn(tf.Optimizer.prototype, 'minimize');
+    try {
+      // A slice of 0 ms: the agreement steps always fill it.
+      const r = await probeOne('cpu', spec, cpuOnly, 0);
+      expect(r.ok).toBe(true);
+      expect(r.samplesPerSec).toBeGreaterThan(0);
+      expect(steps).toHaveBeenCalledTimes(3);
+    } finally {
+      steps.mockRestore();
+    }
   });
 
   it('fails loudly when no backend trains at all', async () => {
