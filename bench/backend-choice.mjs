@@ -1,10 +1,26 @@
 // @ts-check
 // Which backend the app picks by itself, per model size class: a fresh profile (so no cached probe)
 // loads the app without `?backend`, starts a job, and reads the header. The summary compares each
-// choice with the throughput table of the bench model in the same size class.
+// choice with the throughput table of the bench model in the same size class, and the probe's
+// duration (from the header's reason) with its 2 s budget. Backends the probe still measured in
+// the background are waited for (full runs), so the complete ranking is recorded too.
 import { START_TIMEOUT_MS, newAppContext, openApp, startJob } from './ui-app.mjs';
 
 const BACKEND_NAMES = ['webgpu', 'webgl', 'wasm', 'cpu'];
+/** How long a background (late) measurement may take before the bench stops waiting, in ms. */
+const LATE_WAIT_MS = 40_000;
+/** The reason text while backends are still being measured (workers/backend.ts describeProbe). */
+const STILL_MEASURING = /measured in the background for the next job/;
+
+/**
+ * The probe's duration as the app reports it ("measured in a 1234 ms probe"); null when the choice
+ * came from the cache or was not measured.
+ * @param {string | null} reason
+ */
+export function probeMsFromReason(reason) {
+  const m = /measured in a (\d+) ms probe/.exec(reason ?? '');
+  return m ? Number(m[1]) : null;
+}
 
 /**
  * A job the app probes for, and the bench model of the same size class (workers/backend-probe.ts:
@@ -25,8 +41,9 @@ export const CHOICE_JOBS = [
  * @param {import('@playwright/test').Browser} browser
  * @param {string} baseUrl
  * @param {ChoiceJob} choice
+ * @param {boolean} waitForLate
  */
-async function choose(browser, baseUrl, choice) {
+async function choose(browser, baseUrl, choice, waitForLate) {
   const context = await newAppContext(browser);
   try {
     const page = await context.newPage();
@@ -38,9 +55,22 @@ async function choose(browser, baseUrl, choice) {
       BACKEND_NAMES,
       { timeout: START_TIMEOUT_MS, polling: 100 },
     );
+    const msToChoice = Date.now() - started;
     const chosen = (await page.getByTestId('backend-name').textContent())?.trim() ?? '';
-    const reason = (await page.getByTestId('backend-reason').textContent().catch(() => null))?.trim() ?? null;
-    return { comparedWith: choice.comparedWith, job: choice.job, chosen, reason, msToChoice: Date.now() - started };
+    const readReason = async () => (await page.getByTestId('backend-reason').textContent().catch(() => null))?.trim() ?? null;
+    const reason = await readReason();
+    let completeReason = null;
+    let msToComplete = null;
+    if (waitForLate && STILL_MEASURING.test(reason ?? '')) {
+      const done = await page
+        .waitForFunction((re) => !new RegExp(re).test(document.querySelector('[data-testid=backend-reason]')?.textContent ?? ''), STILL_MEASURING.source, { timeout: LATE_WAIT_MS, polling: 250 })
+        .then(() => true, () => false);
+      if (done) {
+        msToComplete = Date.now() - started;
+        completeReason = await readReason();
+      }
+    }
+    return { comparedWith: choice.comparedWith, job: choice.job, chosen, reason, msToChoice, probeMs: probeMsFromReason(reason), completeReason, msToComplete };
   } finally {
     await context.close();
   }
@@ -50,9 +80,10 @@ async function choose(browser, baseUrl, choice) {
  * @param {import('@playwright/test').Browser} browser
  * @param {string} baseUrl
  * @param {number} count how many of CHOICE_JOBS to run (each costs the app a probe)
+ * @param {boolean} [waitForLate] also wait for backends measured in the background (full runs)
  */
-export async function runBackendChoice(browser, baseUrl, count) {
+export async function runBackendChoice(browser, baseUrl, count, waitForLate = false) {
   const results = [];
-  for (const choice of CHOICE_JOBS.slice(0, count)) results.push(await choose(browser, baseUrl, choice));
+  for (const choice of CHOICE_JOBS.slice(0, count)) results.push(await choose(browser, baseUrl, choice, waitForLate));
   return results;
 }

@@ -38,6 +38,7 @@ export const BACKENDS = /** @type {const} */ (['webgpu', 'webgl', 'wasm', 'cpu']
  * @property {number} clickIntervalMs between clicks on the job list while watching
  * @property {number} longJobEpochs epochs of the XOR jobs the UI benches start (long enough to outlast them)
  * @property {number} choiceJobs how many size classes the app's backend choice is checked for (backend-choice.mjs)
+ * @property {{ model: string }} threads the model WASM runs with 1 thread and with every core
  */
 
 /** Iris-sized: 4 → 16 → 16 → 3 on 150 rows, the Iris sample's recommended settings. */
@@ -78,7 +79,7 @@ export const FULL = {
   backends: [...BACKENDS],
   skip: {},
   models: [IRIS, MLP784],
-  checkpointReps: 5,
+  checkpointReps: 8,
   memoryEpochs: 4,
   backendTimeoutMs: 600_000,
   latencyReps: 3,
@@ -87,6 +88,7 @@ export const FULL = {
   clickIntervalMs: 500,
   longJobEpochs: 20_000,
   choiceJobs: 2,
+  threads: { model: 'mlp784' },
 };
 
 const QUICK_SKIP = 'skipped by --quick: shader compilation on a software GPU takes longer than the quick budget';
@@ -110,4 +112,5 @@ export const QUICK = {
   clickIntervalMs: 400,
   longJobEpochs: 20_000,
   choiceJobs: 1,
+  threads: { model: 'mlp784' },
 };

@@ -71,7 +71,7 @@ export async function runBench({ quick = false, outDir = RESULTS_DIR, distDir, l
     const latency = await attempt('latency', errors, () => runLatencyBenches(b, server.url, cfg, stamp));
     const mainThread = await attempt('mainThread', errors, () => runMainThreadBench(b, server.url, cfg, stamp));
     stamp('backend choice…');
-    const backendChoice = await attempt('backendChoice', errors, () => runBackendChoice(b, server.url, cfg.choiceJobs));
+    const backendChoice = await attempt('backendChoice', errors, () => runBackendChoice(b, server.url, cfg.choiceJobs, !quick));
     const env = workers.environment;
     const cpus = os.cpus();
     const result = {
@@ -98,6 +98,7 @@ export async function runBench({ quick = false, outDir = RESULTS_DIR, distDir, l
       },
       config: cfg,
       backends: workers.backends,
+      wasmThreads: workers.threads,
       ui: { latency, mainThread, load, backendChoice },
       summary: /** @type {import('./summary.mjs').Row[]} */ ([]),
       errors: [...errors, ...workers.pageErrors.map((message) => ({ section: 'bench.html', message }))],

@@ -3,13 +3,14 @@
 // 'number' | 'string' | 'boolean' | 'any', with a trailing '?' for "or null"; an object spec lists
 // its fields; a one-element array spec types every element. Bump SCHEMA_VERSION on any change.
 
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
 
 const WINDOW = { fromStep: 'number', steps: 'number', samples: 'number', ms: 'number', samplesPerSec: 'number' };
 
 const MODEL_RESULT = {
   id: 'string',
   params: 'number',
+  threads: 'number?',
   loop: {
     firstStepMs: 'number',
     warmupMs: 'number',
@@ -49,6 +50,14 @@ const BACKEND_RESULT = {
   wallMs: 'number?',
   progressEventsReceived: 'number?',
   models: [MODEL_RESULT],
+};
+
+/** WASM with 1 thread and with every core on one model (version 2); `loop` is a LoopResult or null. */
+const WASM_THREADS = {
+  model: 'string',
+  hardwareConcurrency: 'number',
+  runs: [{ threadsRequested: 'number', threadsInUse: 'number?', build: 'string', reason: 'string?', loop: 'any' }],
+  ratio: 'number?',
 };
 
 const LATENCY = { samplesMs: ['number'], medianMs: 'number?', maxMs: 'number?' };
@@ -101,6 +110,7 @@ export const RESULT_SCHEMA = {
   },
   config: 'any',
   backends: [BACKEND_RESULT],
+  wasmThreads: WASM_THREADS,
   ui: {
     latency: {
       backend: 'string',
@@ -125,7 +135,7 @@ export const RESULT_SCHEMA = {
       heap: { startBytes: 'number', endBytes: 'number' },
     },
     load: { bundle: { mainJs: FILES, css: FILES, workerJs: FILES }, tti: { coldMs: 'number', warmMs: 'number?', warmSamplesMs: ['number'] } },
-    backendChoice: [{ comparedWith: 'string', job: 'string', chosen: 'string', reason: 'string?', msToChoice: 'number' }],
+    backendChoice: [{ comparedWith: 'string', job: 'string', chosen: 'string', reason: 'string?', msToChoice: 'number', probeMs: 'number?', completeReason: 'string?', msToComplete: 'number?' }],
   },
   summary: [SUMMARY_ROW],
   errors: [{ section: 'string', message: 'string' }],

@@ -48,7 +48,7 @@ function workerRows(result) {
     for (const { b, m } of runs) {
       const steady = m.loop.steady.samplesPerSec;
       const batch = result.config.models.find((/** @type {any} */ s) => s.id === id)?.batchSize ?? 1;
-      rows.push(row({ group: 'throughput', figure: `${id} ${b} samples/s (steady)`, value: steady, unit: 'samples/s', baseline: best.m.loop.steady.samplesPerSec, baselineLabel: `best backend (${best.b})` }));
+      rows.push(row({ group: 'throughput', figure: `${id} ${b} samples/s (steady)`, value: steady, unit: 'samples/s', baseline: best.m.loop.steady.samplesPerSec, baselineLabel: `best backend (${best.b})`, note: m.threads ? `${m.threads} thread(s), as the app gives this model` : null }));
       rows.push(row({ group: 'throughput', figure: `${id} ${b} first step`, value: m.loop.firstStepMs, unit: 'ms', baseline: (batch * 1000) / steady, baselineLabel: 'one steady step' }));
       rows.push(row({ group: 'loop overhead', figure: `${id} ${b} app loop vs bare fit`, value: steady, unit: 'samples/s', baseline: m.fit.steady.samplesPerSec, baselineLabel: 'bare model.fit', ratio: m.loopOverFit, target: '≥ 0.95', met: atLeast(m.loopOverFit, 0.95), note: `${m.loop.steady.steps} steps from step ${m.loop.steady.fromStep}` }));
       const c = m.checkpoint;
@@ -95,9 +95,25 @@ function uiRows(result) {
     rows.push(row({ group: 'load', figure: 'time to interactive, warm cache', value: load.tti.warmMs, unit: 'ms', baseline: load.tti.coldMs, baselineLabel: 'cold cache' }));
   }
   const w = result.machine.wasm;
-  rows.push(row({ group: 'backend', figure: 'WASM threads', value: w.threads, unit: 'threads', baseline: result.machine.cores, baselineLabel: 'cores', note: `crossOriginIsolated ${result.machine.pageCrossOriginIsolated}, SharedArrayBuffer ${w.sharedArrayBuffer}, multithreading ${w.multithread ? 'on' : 'off (as the app sets it)'}, SIMD ${w.simd}` }));
+  rows.push(row({ group: 'backend', figure: 'WASM threads', value: w.threads, unit: 'threads', baseline: result.machine.cores, baselineLabel: 'cores', note: `crossOriginIsolated ${result.machine.pageCrossOriginIsolated}, SharedArrayBuffer ${w.sharedArrayBuffer}, multithreading ${w.multithread ? 'on' : 'off'}, SIMD ${w.simd}` }));
+  rows.push(...threadRows(result));
   rows.push(...choiceRows(result));
   return rows;
+}
+
+/**
+ * WASM with every core against WASM with one thread, on the same model in the same run.
+ * @param {any} result
+ */
+function threadRows(result) {
+  const t = result.wasmThreads;
+  if (!t) return [];
+  const [one, many] = t.runs;
+  const rate = (/** @type {any} */ r) => r?.loop?.steady?.samplesPerSec ?? null;
+  const describe = (/** @type {any} */ r) => (r ? `${r.threadsInUse ?? '?'} thread(s), ${r.build}${r.reason ? ` (${r.reason})` : ''}` : 'not run');
+  return [
+    row({ group: 'threads', figure: `${t.model} wasm, ${many?.threadsInUse ?? '?'} threads vs 1 thread`, value: rate(many), unit: 'samples/s', baseline: rate(one), baselineLabel: '1 thread', ratio: t.ratio, target: '≥ 1.6 (2 threads)', met: atLeast(t.ratio, 1.6), note: `all: ${describe(many)}; one: ${describe(one)}; hardwareConcurrency ${t.hardwareConcurrency}` }),
+  ];
 }
 
 /**
@@ -108,7 +124,7 @@ function uiRows(result) {
 function choiceRows(result) {
   const choices = result.ui.backendChoice ?? [];
   const ran = result.backends.filter((/** @type {any} */ b) => b.models.length > 0);
-  return choices.map((/** @type {any} */ choice) => {
+  const rows = choices.map((/** @type {any} */ choice) => {
     const rate = (/** @type {string} */ name) =>
       ran.find((/** @type {any} */ b) => b.backend === name)?.models.find((/** @type {any} */ m) => m.id === choice.comparedWith)?.loop.steady.samplesPerSec ?? null;
     const best = ran.map((/** @type {any} */ b) => ({ name: b.backend, r: rate(b.backend) ?? 0 })).sort((/** @type {any} */ a, /** @type {any} */ b) => b.r - a.r)[0];
@@ -116,6 +132,10 @@ function choiceRows(result) {
     const ratio = chosen !== null && best ? chosen / best.r : null;
     return row({ group: 'backend', figure: `app's choice for ${choice.job}: ${choice.chosen}, on ${choice.comparedWith}`, value: chosen, unit: 'samples/s', baseline: best?.r ?? null, baselineLabel: `best backend (${best?.name ?? '?'})`, ratio, target: '≥ 0.9', met: atLeast(ratio, 0.9), note: chosen === null ? `${choice.chosen} was not measured in this run` : `the app says: ${choice.reason}` });
   });
+  const probes = choices.map((/** @type {any} */ choice) =>
+    row({ group: 'backend', figure: `backend probe for ${choice.job}`, value: choice.probeMs ?? null, unit: 'ms', baseline: choice.msToChoice, baselineLabel: 'Train click → backend shown', ratio: null, target: 'value ≤ 2000', met: choice.probeMs === null || choice.probeMs === undefined ? null : choice.probeMs <= 2000, note: choice.completeReason ? `complete ranking ${(choice.msToComplete / 1000).toFixed(1)} s after the click: ${choice.completeReason}` : 'no background measurement recorded' }),
+  );
+  return [...rows, ...probes];
 }
 
 /** @param {any} result @returns {Row[]} */

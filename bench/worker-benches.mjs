@@ -9,6 +9,8 @@
 const PAGE_READY_TIMEOUT_MS = 30_000;
 /** Budget for the environment probe (it initialises WASM and asks WebGPU for an adapter), in ms. */
 const ENVIRONMENT_TIMEOUT_MS = 60_000;
+/** The WASM backend's thread pool size (workers/wasm-threads.ts WASM_MAX_THREADS). */
+const WASM_MAX_THREADS = 8;
 
 /**
  * @param {BackendName} backend
@@ -16,6 +18,35 @@ const ENVIRONMENT_TIMEOUT_MS = 60_000;
  */
 function skipped(backend, reason) {
   return { backend, available: false, reason, initMs: null, cadence: null, models: [], wallMs: null, progressEventsReceived: null };
+}
+
+/**
+ * WASM with 1 thread and with every core (at most the pool's 8) on one model, each in a fresh
+ * worker, back to back, so the ratio compares like with like.
+ * @param {import('@playwright/test').Page} page
+ * @param {BenchConfig} cfg
+ * @param {number} cores navigator.hardwareConcurrency in the worker
+ * @param {(line: string) => void} log
+ */
+async function runThreadsSection(page, cfg, cores, log) {
+  const model = cfg.models.find((m) => m.id === cfg.threads.model);
+  if (!model) throw new Error(`bench config: no model ${cfg.threads.model} for the threads section`);
+  const all = Math.max(1, Math.min(cores, WASM_MAX_THREADS));
+  const runs = [];
+  for (const threads of [1, all]) {
+    log(`wasm with ${threads} thread(s) on ${model.id}…`);
+    const request = { model, threads };
+    try {
+      runs.push(await page.evaluate(([req, ms]) => /** @type {any} */ (window).__latheBench.runThreads(req, ms), /** @type {const} */ ([request, cfg.backendTimeoutMs])));
+    } catch (err) {
+      const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+      runs.push({ threadsRequested: threads, threadsInUse: null, build: 'none', reason: `bench failed: ${message}`, loop: null });
+    }
+  }
+  const rate = (/** @type {any} */ r) => r?.loop?.steady?.samplesPerSec ?? null;
+  const one = rate(runs[0]);
+  const many = rate(runs[1]);
+  return { model: model.id, hardwareConcurrency: cores, runs, ratio: one && many ? many / one : null };
 }
 
 /**
@@ -64,7 +95,8 @@ export async function runWorkerBenches(browser, baseUrl, cfg, log) {
         log(`backend ${backend}: failed (${message})`);
       }
     }
-    return { pageCrossOriginIsolated: pageIsolated, environment, backends, pageErrors };
+    const threads = await runThreadsSection(page, cfg, environment.hardwareConcurrency, log);
+    return { pageCrossOriginIsolated: pageIsolated, environment, backends, threads, pageErrors };
   } finally {
     await context.close();
   }

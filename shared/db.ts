@@ -236,23 +236,34 @@ export async function listCheckpoints(db: LatheDb, jobId: string): Promise<Check
 }
 
 /**
- * Writes a serialized checkpoint and its job record in a single transaction and prunes older
- * checkpoints to `CHECKPOINTS_KEPT`. If the transaction fails (e.g. QuotaExceededError) nothing
- * changes, so the previous checkpoint stays intact.
+ * Writes a serialized checkpoint and its job record in a single transaction and resolves once it
+ * has committed. If it fails (e.g. QuotaExceededError) nothing changes, so the previous checkpoint
+ * stays intact. Older checkpoints are then pruned to `CHECKPOINTS_KEPT` in a transaction of their
+ * own, which `pruned` reports: deleting a multi-megabyte record (its blob file) costs about as
+ * much as a quarter of the write, and the training loop need not wait for it. A prune that fails
+ * or never runs (the tab closed) leaves one checkpoint too many, never too few; the next prune's
+ * range covers it, and readers take the newest valid one anyway.
  */
-export async function writeCheckpoint(db: LatheDb, checkpoint: CheckpointRecord, job: JobRecord): Promise<JobRecord> {
+export async function writeCheckpoint(
+  db: LatheDb, checkpoint: CheckpointRecord, job: JobRecord,
+): Promise<{ job: JobRecord; pruned: Promise<void> }> {
   const tx = db.transaction(['checkpoints', ...JOB_WRITE_STORES], 'readwrite');
-  const checkpoints = tx.objectStore('checkpoints');
-  // Sequence numbers only grow, so everything at or below `seq - KEPT` is stale: one range delete,
-  // without first reading the index.
-  const stale = IDBKeyRange.bound([checkpoint.jobId, -Infinity], [checkpoint.jobId, checkpoint.seq - CHECKPOINTS_KEPT]);
   let written = job;
   await settleOrAbort(tx, [
-    () => checkpoints.put(checkpoint),
+    () => tx.objectStore('checkpoints').put(checkpoint),
     () => writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
-    () => checkpoints.delete(stale),
   ]);
-  return written;
+  return { job: written, pruned: pruneCheckpoints(db, checkpoint.jobId, checkpoint.seq) };
+}
+
+/**
+ * Deletes a job's checkpoints older than the `CHECKPOINTS_KEPT` newest, `newestSeq` being the
+ * newest. Sequence numbers only grow, so everything at or below `newestSeq - KEPT` is stale: one
+ * range delete, without first reading the index.
+ */
+export async function pruneCheckpoints(db: LatheDb, jobId: string, newestSeq: number): Promise<void> {
+  const tx = db.transaction('checkpoints', 'readwrite');
+  await settleOrAbort(tx, [() => tx.store.delete(IDBKeyRange.bound([jobId, -Infinity], [jobId, newestSeq - CHECKPOINTS_KEPT]))]);
 }
 
 /** Any failed request aborts the whole transaction, so a half-written checkpoint never commits. */

@@ -36,6 +36,8 @@ export interface BackendProbeResult {
   reason: string | null;
   /** Loss after the agreement steps (compared with cpu's). */
   finalLoss?: number;
+  /** Still being measured when the choice was made (in the background, for the next job). */
+  pending?: boolean;
 }
 
 export interface ProbeSummary {
@@ -46,6 +48,11 @@ export interface ProbeSummary {
   probeMs: number;
   /** True when reused from an earlier probe in this same browser and GPU. */
   cached: boolean;
+  /**
+   * Backends still being measured when the choice was made, within the probe's 2 s budget; their
+   * figures count from the next job on. Absent in summaries cached by older versions.
+   */
+  pending?: BackendName[];
 }
 
 export interface BackendInfo {
@@ -57,6 +64,8 @@ export interface BackendInfo {
   adapter: string | null;
   /** The measurements behind an automatic choice; null when a backend was forced. */
   probe: ProbeSummary | null;
+  /** Threads the backend computes with: WASM's thread pool; null for the other backends. */
+  threads: number | null;
 }
 
 export interface WorkerSettings {
@@ -66,6 +75,11 @@ export interface WorkerSettings {
   checkpointIntervalSec: number;
   /** A step-history point is recorded every this many steps (epochs are always recorded). */
   historyEverySteps: number;
+  /**
+   * WASM threads wanted (AppSettings.wasmThreads); null or absent = one per logical core. A change
+   * applies from the next job on.
+   */
+  wasmThreads?: number | null;
 }
 
 export type SubmitRequest = {

@@ -8,6 +8,12 @@ export interface AppSettings {
   autoResume: boolean;
   checkpointIntervalSec: number;
   historyEverySteps: number;
+  /**
+   * Threads for the WASM backend; null = automatic: one per logical core (navigator
+   * .hardwareConcurrency, at most 8), but one for models under 10,000 parameters (workers/backend.ts
+   * wasmThreadsFor). A change applies when the next job starts (the backend is initialised anew).
+   */
+  wasmThreads: number | null;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -15,6 +21,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   autoResume: false,
   checkpointIntervalSec: 10,
   historyEverySteps: 10,
+  wasmThreads: null,
 };
 
 export const SETTINGS_KEY = 'app-settings';

@@ -1,29 +1,55 @@
 // Chooses the automatic backend by measurement: a short probe trains the job's kind of model on
-// each backend, checks the maths against cpu, and picks the fastest. The choice is cached per
-// device and model size class, and re-probed when the browser or GPU changes.
-import * as tf from '@tensorflow/tfjs';
+// each backend, checks the maths against cpu, and picks the fastest. cpu and WASM are measured in
+// the trainer worker; WebGL and WebGPU, whose start-up compiles shaders for seconds on a software
+// GPU, each in a probe worker of their own, in parallel (tfjs has one engine per worker). The
+// choice is made within PROBE_BUDGET_MS from what has finished by then; a GPU backend still
+// compiling is measured to the end in the background and counts from the next job on. The ranking
+// is cached per device and model size class, and re-probed when the browser or GPU changes.
+import { getSetting, putSetting, type LatheDb } from '../shared/db';
+import type { BackendName, BackendProbeResult, ProbeSummary } from '../shared/protocol';
+import { probeOne, type BackendInit, type ProbeSpec } from './probe-measure';
 import { DEFAULT_CONFIG, type TrainConfig } from '../shared/config';
 import type { Dataset } from '../shared/dataset';
 import { MAX_ONE_HOT_CATEGORIES } from '../shared/table-types';
-import { getSetting, putSetting, type LatheDb } from '../shared/db';
-import { type BackendName, type BackendProbeResult, type ProbeSummary } from '../shared/protocol';
-import { SeededRng } from '../shared/rng';
-import { buildModel, buildOptimizer } from './model';
 
-/** Whole-probe budget: a backend is only started while budget remains. */
+export type { ProbeSpec } from './probe-measure';
+
+/** The choice is made this long after the probe starts, from the backends measured by then, in ms. */
 export const PROBE_BUDGET_MS = 2000;
-/** Timed steps per backend, after its warmup. */
-const TIMED_SLICE_MS = 150;
-/** Identical steps every backend runs from identical weights; their losses must agree with cpu. */
-const AGREEMENT_STEPS = 3;
+/** A background (late) measurement is given up after this long, in ms. */
+export const LATE_PROBE_MAX_MS = 30_000;
 /** Relative loss difference tolerated against cpu (float32 reductions differ in order per backend). */
 const AGREEMENT_TOLERANCE = 1e-2;
-const PROBE_SEED = 1234;
 
-export interface ProbeSpec {
-  config: TrainConfig;
-  numFeatures: number;
-  numOutputs: number;
+/** Backends measured elsewhere (a probe worker each) when the caller can: the GPU ones. */
+const REMOTE: readonly BackendName[] = ['webgl', 'webgpu'];
+
+/** Measures a backend somewhere else (its own worker); resolves with its result, never rejects. */
+export type RemoteProbe = (backend: BackendName, spec: ProbeSpec) => Promise<BackendProbeResult>;
+
+export interface ProbeOptions {
+  /** Where GPU backends are measured; without it every backend is measured here, one by one. */
+  remote?: RemoteProbe;
+  /**
+   * Every GPU here is a software one (SwiftShader, llvmpipe): start the remote probes only after
+   * the local ones, whose CPU their shader compilation would take, and choose without waiting for
+   * them. A software GPU is the slowest backend for training; it is still measured (for the
+   * record and the cache), in the background.
+   */
+  softwareGpu?: boolean;
+  /**
+   * With `softwareGpu`: resolves when the GPU probes may start without competing with training
+   * (trainer-idle.ts). Without it they start right after the local probes.
+   */
+  whenIdle?: () => Promise<void>;
+  budgetMs?: number;
+}
+
+export interface ProbeRun {
+  /** What was known at the deadline; `pending` lists backends still being measured. */
+  summary: ProbeSummary;
+  /** The complete summary once every pending backend is measured; null when none was pending. */
+  late: Promise<ProbeSummary> | null;
 }
 
 /** What `backend()` probes for before any job exists: a small MLP like the samples. */
@@ -54,17 +80,89 @@ export function sizeClass(spec: ProbeSpec): 'small' | 'medium' | 'large' {
   return params < 10_000 ? 'small' : params < 1_000_000 ? 'medium' : 'large';
 }
 
-/**
- * cpu first (the reference for agreement) and cheap-to-start backends next. A software WebGPU
- * adapter (SwiftShader) compiles shaders for seconds, so it goes last and is measured only if the
- * budget allows; a hardware one goes before WebGL.
- */
-export function probeOrder(softwareGpu: boolean): BackendName[] {
-  return ['cpu', 'wasm', ...(softwareGpu ? (['webgl', 'webgpu'] as const) : (['webgpu', 'webgl'] as const))];
+/** cpu first (the reference for agreement), then WASM, then the GPU backends. */
+export function probeOrder(): BackendName[] {
+  return ['cpu', 'wasm', 'webgl', 'webgpu'];
 }
 
 function cacheKey(spec: ProbeSpec): string {
   return `backend-probe:${spec.config.model.kind}:${sizeClass(spec)}`;
+}
+
+/** A result that passed on its own but whose loss disagrees with cpu's is not ok. */
+function checkAgreement(r: BackendProbeResult, reference: number | null): BackendProbeResult {
+  if (!r.ok || reference === null || r.backend === 'cpu' || r.finalLoss === undefined) return r;
+  if (Math.abs(r.finalLoss - reference) <= AGREEMENT_TOLERANCE * Math.max(Math.abs(reference), 1e-6)) return r;
+  return { ...r, ok: false, reason: `${r.backend}: disagrees with cpu (loss ${r.finalLoss} vs ${reference})` };
+}
+
+function summarize(results: BackendProbeResult[], spec: ProbeSpec, probeMs: number): ProbeSummary {
+  const reference = results.find((r) => r.backend === 'cpu' && r.ok)?.finalLoss ?? null;
+  const checked = results.map((r) => checkAgreement(r, reference));
+  const ranked = checked.filter((r) => r.ok).sort((a, b) => (b.samplesPerSec ?? 0) - (a.samplesPerSec ?? 0));
+  if (ranked.length === 0) throw new Error(`No backend passed the probe: ${checked.map((r) => r.reason).join('; ')}`);
+  const pending = checked.filter((r) => r.pending).map((r) => r.backend);
+  return { chosen: ranked[0]!.backend, results: checked, sizeClass: sizeClass(spec), probeMs: Math.round(probeMs), cached: false, pending };
+}
+
+function pendingResult(backend: BackendName, afterMs: number, deferred: boolean): BackendProbeResult {
+  const reason = deferred
+    ? `${backend}: a software GPU, measured in the background for the next job, once no job is training`
+    : `${backend}: still starting after ${Math.round(afterMs)} ms; measured in the background for the next job`;
+  return { backend, ok: false, samplesPerSec: null, warmupMs: null, pending: true, reason };
+}
+
+function timedOut(backend: BackendName): BackendProbeResult {
+  return { backend, ok: false, samplesPerSec: null, warmupMs: null, reason: `${backend}: no result within ${LATE_PROBE_MAX_MS / 1000} s` };
+}
+
+/**
+ * Runs the probe and returns the ranking known at the deadline, plus the complete one to come.
+ * `init` makes a backend current in this worker (for the local ones).
+ */
+export async function runProbe(spec: ProbeSpec, init: BackendInit, order: readonly BackendName[] = probeOrder(), options: ProbeOptions = {}): Promise<ProbeRun> {
+  const started = performance.now();
+  const budgetMs = options.budgetMs ?? PROBE_BUDGET_MS;
+  const remote = options.remote;
+  const remoteNames = remote ? order.filter((b) => REMOTE.includes(b)) : [];
+  const localNames = order.filter((b) => !remoteNames.includes(b));
+  const remoteResults = new Map<BackendName, BackendProbeResult>();
+  const measureRemote = (): Promise<void> =>
+    Promise.all(
+      remoteNames.map(async (b) => {
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const limit = new Promise<BackendProbeResult>((resolve) => (timer = setTimeout(() => resolve(timedOut(b)), LATE_PROBE_MAX_MS)));
+        remoteResults.set(b, await Promise.race([remote!(b, spec), limit]));
+        clearTimeout(timer);
+      }),
+    ).then(() => undefined);
+  let remoteDone: Promise<void> = Promise.resolve();
+  if (!options.softwareGpu) remoteDone = measureRemote();
+  const localResults: BackendProbeResult[] = [];
+  for (const b of localNames) {
+    // Without probe workers the old rule holds: a backend is only started while budget remains.
+    if (!remote && performance.now() - started > budgetMs) {
+      localResults.push({ backend: b, ok: false, samplesPerSec: null, warmupMs: null, reason: `${b}: not probed, the ${budgetMs} ms budget was used up` });
+      continue;
+    }
+    localResults.push(await probeOne(b, spec, init));
+  }
+  // A job is about to start: software GPU probes wait until the trainer is idle, or their shader
+  // compilation would take its CPU (and the page's) for seconds.
+  if (options.softwareGpu && remoteNames.length > 0) remoteDone = (options.whenIdle?.() ?? Promise.resolve()).then(measureRemote);
+  const left = options.softwareGpu ? 0 : budgetMs - (performance.now() - started);
+  if (remoteNames.length > 0 && left > 0) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([remoteDone, new Promise((r) => (timer = setTimeout(r, left)))]);
+    clearTimeout(timer);
+  }
+  const inOrder = (extra: (b: BackendName) => BackendProbeResult): BackendProbeResult[] =>
+    order.map((b) => localResults.find((r) => r.backend === b) ?? remoteResults.get(b) ?? extra(b));
+  const probeMs = performance.now() - started;
+  const summary = summarize(inOrder((b) => pendingResult(b, probeMs, options.softwareGpu === true)), spec, probeMs);
+  if ((summary.pending ?? []).length === 0) return { summary, late: null };
+  const late = remoteDone.then(() => ({ ...summarize(inOrder(timedOut), spec, summary.probeMs), probeMs: summary.probeMs }));
+  return { summary, late };
 }
 
 interface CachedProbe {
@@ -72,106 +170,37 @@ interface CachedProbe {
   summary: ProbeSummary;
 }
 
-async function probeOne(
-  backend: BackendName,
-  spec: ProbeSpec,
-  sliceMs: number,
-  init: (b: BackendName) => Promise<string | null>,
-  reference: number | null,
-): Promise<BackendProbeResult> {
-  const t0 = performance.now();
-  const problem = await init(backend);
-  if (problem) return { backend, ok: false, samplesPerSec: null, warmupMs: null, reason: problem };
-  const batch = Math.min(spec.config.batchSize, 256);
-  const rng = SeededRng.fromSeed(PROBE_SEED);
-  const xData = Float32Array.from({ length: batch * spec.numFeatures }, () => rng.nextGaussian());
-  const yData = Int32Array.from({ length: batch }, () => rng.nextInt(spec.numOutputs));
-  const config = { ...spec.config, seed: PROBE_SEED };
-  const model = buildModel(config, { numFeatures: spec.numFeatures, numOutputs: spec.numOutputs });
-  const optimizer = buildOptimizer(config.optimizer, config.learningRate);
-  const x = tf.tensor2d(xData, [batch, spec.numFeatures]);
-  const y = tf.oneHot(tf.tensor1d(yData, 'int32'), spec.numOutputs);
-  const loss = (): tf.Scalar =>
-    spec.numOutputs > 1
-      ? tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor)
-      : tf.losses.meanSquaredError(y, model.apply(x) as tf.Tensor);
-  try {
-    const losses: number[] = [];
-    for (let i = 0; i < AGREEMENT_STEPS; i++) {
-      const cost = optimizer.minimize(loss, true)!;
-      losses.push((await cost.data())[0]!);
-      cost.dispose();
-    }
-    const warmupMs = performance.now() - t0;
-    const last = losses[losses.length - 1]!;
-    if (losses.some((l) => !Number.isFinite(l)))
-      return { backend, ok: false, samplesPerSec: null, warmupMs, reason: `${backend}: the probe's loss became NaN` };
-    if (!(last < losses[0]!))
-      return { backend, ok: false, samplesPerSec: null, warmupMs, reason: `${backend}: the probe's loss did not go down` };
-    if (reference !== null && Math.abs(last - reference) > AGREEMENT_TOLERANCE * Math.max(Math.abs(reference), 1e-6))
-      return { backend, ok: false, samplesPerSec: null, warmupMs, reason: `${backend}: disagrees with cpu (loss ${last} vs ${reference})` };
-    const start = performance.now();
-    let steps = 0;
-    let cost: tf.Scalar | null = null;
-    while (performance.now() - start < sliceMs || steps < 2) {
-      cost?.dispose();
-      cost = optimizer.minimize(loss, true)!;
-      steps++;
-      // Backends queue work asynchronously; sync now and then so the clock measures real work.
-      if (steps % 8 === 0) await cost.data();
-    }
-    await cost!.data();
-    cost!.dispose();
-    const elapsed = performance.now() - start;
-    return { backend, ok: true, samplesPerSec: (steps * batch * 1000) / elapsed, warmupMs, reason: null, finalLoss: last };
-  } catch (err) {
-    return { backend, ok: false, samplesPerSec: null, warmupMs: null, reason: `${backend}: ${err instanceof Error ? err.message : String(err)}` };
-  } finally {
-    tf.dispose([x, y]);
-    model.dispose();
-    optimizer.dispose();
-  }
-}
+/** Background measurements under way in this worker, by cache key. */
+const lateProbes = new Map<string, Promise<ProbeSummary>>();
 
 /**
- * Runs the probe (cpu first, as the reference) and returns the ranking; the fastest sane
- * backend wins. `init` makes a backend current and returns a problem, or null when it works.
+ * The cached summary when it was measured completely in this same browser and GPU; otherwise a
+ * new probe. A probe that left backends pending is stored as it is and replaced by the complete
+ * ranking when that arrives. Meanwhile jobs in this worker reuse the partial ranking (no second
+ * set of probe workers); a fresh worker, whose background probe died with the old one, probes again.
  */
-export async function runProbe(
-  spec: ProbeSpec,
-  init: (b: BackendName) => Promise<string | null>,
-  order: readonly BackendName[] = probeOrder(false),
-): Promise<ProbeSummary> {
-  const started = performance.now();
-  const sliceMs = TIMED_SLICE_MS;
-  const results: BackendProbeResult[] = [];
-  let reference: number | null = null;
-  for (const backend of order) {
-    if (performance.now() - started > PROBE_BUDGET_MS) {
-      results.push({ backend, ok: false, samplesPerSec: null, warmupMs: null, reason: `${backend}: not probed, the ${PROBE_BUDGET_MS} ms budget was used up` });
-      continue;
-    }
-    const r = await probeOne(backend, spec, sliceMs, init, reference);
-    if (backend === 'cpu' && r.ok) reference = r.finalLoss ?? null;
-    results.push(r);
-  }
-  const ranked = results.filter((r) => r.ok).sort((a, b) => (b.samplesPerSec ?? 0) - (a.samplesPerSec ?? 0));
-  if (ranked.length === 0) throw new Error(`No backend passed the probe: ${results.map((r) => r.reason).join('; ')}`);
-  return { chosen: ranked[0]!.backend, results, sizeClass: sizeClass(spec), probeMs: Math.round(performance.now() - started), cached: false };
-}
-
-/** The cached summary when it was measured in this same browser and GPU; otherwise a new probe. */
 export async function probeWithCache(
   db: LatheDb,
   spec: ProbeSpec,
   environment: string,
-  init: (b: BackendName) => Promise<string | null>,
+  init: BackendInit,
   order?: readonly BackendName[],
-): Promise<ProbeSummary> {
+  options?: ProbeOptions,
+): Promise<ProbeRun> {
   const key = cacheKey(spec);
   const cached = await getSetting<CachedProbe | null>(db, key, null);
-  if (cached && cached.environment === environment) return { ...cached.summary, cached: true };
-  const summary = await runProbe(spec, init, order);
-  await putSetting(db, key, { environment, summary } satisfies CachedProbe);
-  return summary;
+  const complete = (cached?.summary.pending ?? []).length === 0;
+  if (cached && cached.environment === environment && (complete || lateProbes.has(key)))
+    return { summary: { ...cached.summary, cached: true }, late: lateProbes.get(key) ?? null };
+  const run = await runProbe(spec, init, order, options);
+  await putSetting(db, key, { environment, summary: run.summary } satisfies CachedProbe);
+  if (!run.late) return run;
+  const late = run.late
+    .then(async (full) => {
+      await putSetting(db, key, { environment, summary: full } satisfies CachedProbe);
+      return full;
+    })
+    .finally(() => lateProbes.delete(key));
+  lateProbes.set(key, late);
+  return { summary: run.summary, late };
 }

@@ -1,5 +1,6 @@
 // Chooses and initialises the tfjs backend inside the worker: WebGPU when an adapter exists and a
-// tiny training step works there, then webgl, wasm, cpu. Each skipped backend records why.
+// tiny training step works there, then webgl, wasm, cpu. Each skipped backend records why. WASM
+// runs threaded (workers/wasm-threads.ts) with the thread count the settings ask for.
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
@@ -8,12 +9,13 @@ import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-si
 import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
 import type { LatheDb } from '../shared/db';
 import { BACKENDS, type BackendAttempt, type BackendInfo, type BackendName, type ProbeSummary } from '../shared/protocol';
-import { probeOrder, probeWithCache, type ProbeSpec } from './backend-probe';
+import { probeOrder, probeWithCache, sizeClass, type ProbeSpec, type RemoteProbe } from './backend-probe';
+import { remoteProbe } from './probe-remote';
+import { whenTrainerIdle } from './trainer-idle';
 
-// tfjs 4.22's threaded WASM spawns pthread workers from a blob that re-imports the backend with
-// importScripts; inside a bundled module worker that fails (ReferenceError in the pthread), so
-// WASM runs single-threaded with SIMD. On 2 cores this measured no slower (FACTS.md).
-tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+import { configureWasmThreads, wantedWasmThreads, wasmThreadsInUse } from './wasm-threads';
+// For its side effect: transposed matrix products on WASM go through XNNPACK and its threads.
+import './wasm-matmul';
 
 setWasmPaths({
   'tfjs-backend-wasm.wasm': wasmPlainUrl,
@@ -30,7 +32,36 @@ interface GpuAdapterInfoLike {
   isFallbackAdapter?: boolean;
 }
 
-async function describeWebGpuAdapter(): Promise<{ adapter: string | null; problem: string | null }> {
+let webGpuAdapter: Promise<{ adapter: string | null; problem: string | null }> | null = null;
+
+/** The WebGPU adapter, asked for once per worker (requestAdapter takes a while on SwiftShader). */
+function describeWebGpuAdapter(): Promise<{ adapter: string | null; problem: string | null }> {
+  webGpuAdapter ??= requestWebGpuAdapter().catch((err: unknown) => ({ adapter: null, problem: `WebGPU: ${err instanceof Error ? err.message : String(err)}` }));
+  return webGpuAdapter;
+}
+
+/** WebGL's renderer string (unmasked where allowed), or null without WebGL here. */
+export function describeWebGlRenderer(): string | null {
+  try {
+    const gl = new OffscreenCanvas(1, 1).getContext('webgl2');
+    if (!gl) return null;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  } catch {
+    return null;
+  }
+}
+
+const SOFTWARE_GPU = /swiftshader|llvmpipe|softpipe|software|fallback/i;
+
+/** Whether every GPU this worker could train on is a software rasterizer (or there is none). */
+async function onlySoftwareGpus(): Promise<boolean> {
+  const gpu = await describeWebGpuAdapter();
+  const webgl = describeWebGlRenderer();
+  return (gpu.adapter === null || SOFTWARE_GPU.test(gpu.adapter)) && (webgl === null || SOFTWARE_GPU.test(webgl));
+}
+
+async function requestWebGpuAdapter(): Promise<{ adapter: string | null; problem: string | null }> {
   const gpu = (navigator as Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }).gpu;
   if (!gpu) return { adapter: null, problem: 'WebGPU: not supported by this browser (no navigator.gpu)' };
   const adapter = (await gpu.requestAdapter()) as { info?: GpuAdapterInfoLike; isFallbackAdapter?: boolean } | null;
@@ -108,7 +139,8 @@ async function tryBackend(name: BackendName): Promise<{ problem: string | null; 
  * Tries the forced backend alone when one is given (falling back only if it cannot run at all),
  * otherwise the automatic order.
  */
-export async function selectBackend(forced: BackendName | null): Promise<BackendInfo> {
+export async function selectBackend(forced: BackendName | null, wasmThreads: number = wantedWasmThreads(null)): Promise<BackendInfo> {
+  configureWasmThreads(wasmThreads);
   const order: BackendName[] = forced ? [forced, ...BACKENDS.filter((b) => b !== forced)] : [...BACKENDS];
   const attempts: BackendAttempt[] = [];
   for (const name of order) {
@@ -118,10 +150,26 @@ export async function selectBackend(forced: BackendName | null): Promise<Backend
       const failures = attempts.filter((a) => !a.ok).map((a) => a.reason);
       const base = forced === name ? 'chosen in settings' : forced ? `${LABEL[forced]} was chosen but` : 'preferred';
       const reason = failures.length === 0 ? base : forced ? `${base} ${failures.join('; ')}` : failures.join('; ');
-      return { backend: name, reason, attempts, adapter: name === 'webgpu' ? adapter : null, probe: null };
+      return { backend: name, reason, attempts, adapter: name === 'webgpu' ? adapter : null, probe: null, threads: threadsOf(name) };
     }
   }
   throw new Error(`No TensorFlow.js backend works here: ${attempts.map((a) => a.reason).join('; ')}`);
+}
+
+/**
+ * WASM threads for a job: the setting when the user chose a count; otherwise one per core, except
+ * for small models (under 10,000 parameters), whose tiny matrix products cost less than waking a
+ * second thread for each of them: the Iris-sized bench model trained 3.3× slower on 2 threads
+ * than on 1 here (1,600 against 5,200 samples/s).
+ */
+export function wasmThreadsFor(spec: ProbeSpec, setting: number | null): number {
+  if (setting !== null) return wantedWasmThreads(setting);
+  return sizeClass(spec) === 'small' ? 1 : wantedWasmThreads(null);
+}
+
+/** Threads `name` computes with, as BackendInfo reports them: WASM's pool, else null. */
+function threadsOf(name: BackendName): number | null {
+  return name === 'wasm' ? wasmThreadsInUse() : null;
 }
 
 /** Makes `name` the current backend if it initialises and passes the sanity step. */
@@ -129,9 +177,10 @@ export async function initBackend(name: BackendName): Promise<string | null> {
   return (await tryBackend(name)).problem;
 }
 
-async function environmentKey(): Promise<string> {
+/** What the cached probe depends on: browser, cores, GPU, and the WASM threads it measured with. */
+async function environmentKey(wasmThreads: number): Promise<string> {
   const gpu = await describeWebGpuAdapter().catch(() => ({ adapter: null, problem: 'unknown' }));
-  return [navigator.userAgent, navigator.hardwareConcurrency, gpu.adapter ?? gpu.problem].join(' | ');
+  return [navigator.userAgent, navigator.hardwareConcurrency, gpu.adapter ?? gpu.problem, `wasm×${wasmThreads}`].join(' | ');
 }
 
 function describeProbe(p: ProbeSummary): string {
@@ -141,31 +190,68 @@ function describeProbe(p: ProbeSummary): string {
     .map((r) => `${r.backend} ${Math.round(r.samplesPerSec ?? 0).toLocaleString('en-US')}/s`)
     .join(', ');
   const when = p.cached ? 'measured earlier on this device' : `measured in a ${p.probeMs} ms probe`;
-  return `fastest for ${p.sizeClass} models (${when}): ${figures}`;
+  const pending = p.pending ?? [];
+  const software = p.results.some((r) => r.pending && /software GPU/.test(r.reason ?? ''));
+  const later =
+    pending.length === 0
+      ? ''
+      : software
+        ? `; ${pending.join(', ')} (software GPUs) measured in the background for the next job, once no job is training`
+        : `; ${pending.join(', ')} still starting, measured in the background for the next job`;
+  return `fastest for ${p.sizeClass} models (${when}): ${figures}${later}`;
+}
+
+/** GPU backends are probed in workers of their own when this is a worker that can start one. */
+function remoteIfPossible(): RemoteProbe | undefined {
+  const here = (globalThis as { location?: { href?: string } }).location?.href;
+  return typeof Worker === 'function' && here ? remoteProbe(here) : undefined;
 }
 
 /**
  * The backend for a job: a forced one (settings or `?backend=`) goes first with the fixed order
  * as fallback; otherwise the fastest by measurement. If no backend passes the probe, the fixed
- * order decides.
+ * order decides. When backends were still being measured at the choice, `onComplete` later gets
+ * the same choice with the complete ranking; its `probe.chosen` may name a faster backend, which
+ * the next job should use.
  */
-export async function chooseBackend(forced: BackendName | null, spec: ProbeSpec, db: LatheDb): Promise<BackendInfo> {
-  if (forced) return selectBackend(forced);
+export async function chooseBackend(
+  forced: BackendName | null,
+  spec: ProbeSpec,
+  db: LatheDb,
+  wasmThreads: number | null = null,
+  onComplete?: (info: BackendInfo) => void,
+): Promise<BackendInfo> {
+  const threads = wasmThreadsFor(spec, wasmThreads);
+  if (forced) return selectBackend(forced, threads);
+  configureWasmThreads(threads);
   let summary: ProbeSummary;
+  let late: Promise<ProbeSummary> | null = null;
   try {
-    const gpu = await describeWebGpuAdapter().catch(() => ({ adapter: null, problem: 'unknown' }));
-    const software = /swiftshader|fallback|software/i.test(gpu.adapter ?? '');
-    summary = await probeWithCache(db, spec, await environmentKey(), initBackend, probeOrder(software));
+    const run = await probeWithCache(db, spec, await environmentKey(threads), initBackend, probeOrder(), {
+      remote: remoteIfPossible(),
+      softwareGpu: await onlySoftwareGpus(),
+      whenIdle: whenTrainerIdle,
+    });
+    summary = run.summary;
+    late = run.late;
   } catch (err) {
-    const info = await selectBackend(null);
+    const info = await selectBackend(null, threads);
     return { ...info, reason: `the probe failed (${err instanceof Error ? err.message : String(err)}); ${info.reason}` };
   }
   const problem = await initBackend(summary.chosen);
   if (problem) {
-    const info = await selectBackend(null);
+    const info = await selectBackend(null, threads);
     return { ...info, reason: `the probe's choice failed now (${problem}); ${info.reason}` };
   }
-  const attempts: BackendAttempt[] = summary.results.map((r) => ({ backend: r.backend, ok: r.ok, reason: r.reason }));
+  const attempts = (p: ProbeSummary): BackendAttempt[] => p.results.map((r) => ({ backend: r.backend, ok: r.ok, reason: r.reason }));
   const adapter = summary.chosen === 'webgpu' ? (await describeWebGpuAdapter()).adapter : null;
-  return { backend: summary.chosen, reason: describeProbe(summary), attempts, adapter, probe: summary };
+  const info: BackendInfo = { backend: summary.chosen, reason: describeProbe(summary), attempts: attempts(summary), adapter, probe: summary, threads: threadsOf(summary.chosen) };
+  // The complete ranking is cached when it arrives; a failure there only means a new probe later.
+  late
+    ?.then((complete) => {
+      const next = complete.chosen === info.backend ? '' : `; ${complete.chosen} measured faster, used from the next job on`;
+      onComplete?.({ ...info, reason: `${describeProbe(complete)}${next}`, attempts: attempts(complete), probe: complete });
+    })
+    .catch((err: unknown) => console.warn('Lathe: the background backend probe failed', err));
+  return info;
 }

@@ -100,17 +100,24 @@ export async function verifyCheckpoint(c: CheckpointRecord): Promise<boolean> {
 
 export async function encodeCheckpoint(session: TrainingSession, optimizerName: OptimizerName, meta: CheckpointMeta): Promise<CheckpointRecord> {
   const { normalization, encoding } = session.source.preprocessing;
-  const weights = await encodeTensors(session.model.weights.map((w) => ({ name: w.originalName, tensor: w.read() })));
   const optWeights = await session.optimizer.getWeights();
+  let weights: Encoded;
   let optimizer: Encoded;
+  let scalars: Record<string, number>;
+  let state: SessionState;
   try {
-    optimizer = await encodeTensors(optWeights);
+    // All read-backs at once: on a GPU each is a round trip through the queue (a fence and a map
+    // on WebGL, mapAsync on WebGPU), and waiting for them one after another cost several.
+    [weights, optimizer, scalars, state] = await Promise.all([
+      encodeTensors(session.model.weights.map((w) => ({ name: w.originalName, tensor: w.read() }))),
+      encodeTensors(optWeights),
+      readOptimizerScalars(optimizerName, session.optimizer),
+      session.captureState(),
+    ]);
   } finally {
     // `iter` is a fresh scalar; the moments are the optimizer's own variables and must live on.
     optWeights.filter((w) => w.name === 'iter').forEach((w) => w.tensor.dispose());
   }
-  const scalars = await readOptimizerScalars(optimizerName, session.optimizer);
-  const state = await session.captureState();
   const body: Omit<CheckpointRecord, 'checksum'> = {
     ...meta,
     cursor: state.cursor,

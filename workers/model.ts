@@ -52,13 +52,15 @@ export const EXACT_OPTIMIZER_SCALARS: Partial<Record<OptimizerName, readonly str
 type ScalarHolder = Record<string, tf.Variable | undefined>;
 
 export async function readOptimizerScalars(name: OptimizerName, optimizer: tf.Optimizer): Promise<Record<string, number>> {
-  const out: Record<string, number> = {};
-  for (const key of EXACT_OPTIMIZER_SCALARS[name] ?? []) {
+  const keys = EXACT_OPTIMIZER_SCALARS[name] ?? [];
+  const variables = keys.map((key) => {
     const v = (optimizer as unknown as ScalarHolder)[key];
     if (!v) throw new Error(`Optimizer ${name} has no ${key}; the tfjs version is not supported.`);
-    out[key] = (await v.data())[0]!;
-  }
-  return out;
+    return v;
+  });
+  // Read together: each read-back is a round trip on a GPU backend.
+  const values = await Promise.all(variables.map(async (v) => (await v.data())[0]!));
+  return Object.fromEntries(keys.map((key, i) => [key, values[i]!]));
 }
 
 export function writeOptimizerScalars(name: OptimizerName, optimizer: tf.Optimizer, values: Record<string, number>): void {

@@ -8,6 +8,7 @@ import { toJobError, transition, type JobRecord } from '../shared/jobs';
 import type { WorkerEvent } from '../shared/protocol';
 import { encodeCheckpoint } from './checkpoint-codec';
 import type { RunOutcome, TrainingSession } from './session';
+import { setTrainerBusy } from './trainer-idle';
 
 export interface Active {
   job: JobRecord;
@@ -77,7 +78,13 @@ export async function persistCheckpoint(ctx: RunContext, a: Active, job: JobReco
     createdAt: ctx.now(),
   });
   // Encoding drained the session's pending read-backs, so its history is complete only now.
-  const record = await db.writeCheckpoint(await ctx.database(), checkpoint, { ...job, history: checkpoint.history, checkpointStep: checkpoint.cursor.globalStep });
+  const { job: record, pruned } = await db.writeCheckpoint(await ctx.database(), checkpoint, {
+    ...job, history: checkpoint.history, checkpointStep: checkpoint.cursor.globalStep,
+  });
+  // Older checkpoints are pruned in a transaction of their own: the loop's own checkpoints train
+  // on meanwhile; a pause or the end waits for it. A failed prune only leaves one extra checkpoint.
+  if (final) await pruned.catch(() => undefined);
+  else void pruned.catch(() => undefined);
   a.seq = checkpoint.seq;
   a.session.noteCheckpointWritten();
   // Logged once committed, so the log never claims a checkpoint that did not land; the entry is
@@ -154,6 +161,7 @@ export async function finishRun(ctx: RunContext, a: Active, outcome: RunOutcome 
 export function runLoop(ctx: RunContext, a: Active): Promise<void> {
   a.state = 'running';
   a.segmentStart = ctx.now();
+  setTrainerBusy(true);
   const loop = a.session
     .run()
     .then(
@@ -163,7 +171,8 @@ export function runLoop(ctx: RunContext, a: Active): Promise<void> {
     .catch((err: unknown) => {
       // Persisting the outcome failed; the job record keeps its last good state.
       console.error('Lathe: could not record the end of a run', err);
-    });
+    })
+    .finally(() => setTrainerBusy(false));
   a.loop = loop;
   return loop;
 }

@@ -20,6 +20,14 @@ export const LOSS_READBACK_INTERVAL_MS = 500;
 /** Epoch-end checkpoints are skipped when the last one is younger than this; tiny epochs would
  * otherwise spend most of their time checkpointing. The time cadence still applies. */
 export const MIN_EPOCH_CHECKPOINT_GAP_MS = 1000;
+/**
+ * Most of the training time the loop's own checkpoints may take (a fraction): after a checkpoint
+ * that took X ms, the next interval or epoch checkpoint waits at least X / MAX_CHECKPOINT_SHARE
+ * ms. A 3 MB read-back from a software GPU (~250 ms) would otherwise eat several percent at a
+ * 10 s interval. Pause and the end of the run always write one. An interval of 0 (tests) still
+ * means after every step.
+ */
+export const MAX_CHECKPOINT_SHARE = 0.02;
 /** Validation forward passes run in chunks of this many rows to bound memory. */
 const EVAL_CHUNK_ROWS = 4096;
 /** History beyond this many points is thinned (deterministically, so resumes stay identical). */
@@ -95,6 +103,12 @@ export class TrainingSession {
   #lastProgressAt = -Infinity;
   #lastLossReadAt = -Infinity;
   #lastCheckpointAt: number;
+  /**
+   * What a checkpoint costs, in ms (hook included: read-back, encode, write): the last one's
+   * cost, or half the previous estimate if that is more, so one cheap checkpoint after slow ones
+   * does not shorten the spacing at once.
+   */
+  #checkpointCostMs = 0;
   #meter = new ThroughputMeter();
   #disposed = false;
   /** Device read-backs, chained so history points arrive in step order without stalling steps. */
@@ -183,8 +197,8 @@ export class TrainingSession {
       if (this.cursor.globalStep % this.historyEverySteps === 0) this.#recordPoint('step');
       if (this.cursor.batch >= this.stepsPerEpoch) {
         await this.#endEpoch();
-        if (this.#now() - this.#lastCheckpointAt >= MIN_EPOCH_CHECKPOINT_GAP_MS) await this.#checkpoint('epoch');
-      } else if (this.#now() - this.#lastCheckpointAt >= this.checkpointIntervalMs) {
+        if (this.#checkpointDue(MIN_EPOCH_CHECKPOINT_GAP_MS)) await this.#checkpoint('epoch');
+      } else if (this.#checkpointDue(this.checkpointIntervalMs)) {
         await this.#checkpoint('interval');
       }
       if (this.cursor.globalStep === this.breakpointStep && !this.finished) {
@@ -314,11 +328,19 @@ export class TrainingSession {
     });
   }
 
+  /** Whether `gapMs` has passed since the last checkpoint, stretched to keep their share bounded. */
+  #checkpointDue(gapMs: number): boolean {
+    const bounded = this.checkpointIntervalMs > 0 ? this.#checkpointCostMs / MAX_CHECKPOINT_SHARE : 0;
+    return this.#now() - this.#lastCheckpointAt >= Math.max(gapMs, bounded);
+  }
+
   async #checkpoint(reason: CheckpointReason): Promise<void> {
     const previous = this.#stage;
     this.#setStage('saving-checkpoint');
+    const started = this.#now();
     await this.#hooks.checkpoint(reason);
     this.#lastCheckpointAt = this.#now();
+    this.#checkpointCostMs = Math.max(this.#lastCheckpointAt - started, this.#checkpointCostMs / 2);
     this.#setStage(previous === 'saving-checkpoint' ? 'training' : previous);
   }
 

@@ -27,7 +27,14 @@ export const MAX_CRASHES_PER_JOB = 3;
 export interface TrainerDeps {
   openDb: () => Promise<db.LatheDb>;
   /** Picks and initialises the backend for a model like `spec` (see backend.ts `chooseBackend`). */
-  selectBackend: (forced: BackendName | null, spec: ProbeSpec, db: db.LatheDb) => Promise<BackendInfo>;
+  selectBackend: (
+    forced: BackendName | null,
+    spec: ProbeSpec,
+    db: db.LatheDb,
+    wasmThreads: number | null,
+    /** Later: the same choice with the complete probe ranking (backends measured in the background). */
+    onComplete?: (info: BackendInfo) => void,
+  ) => Promise<BackendInfo>;
   /** Wall clock, ms since the epoch. */
   now?: () => number;
   /** A sample file under public/samples/ (fetched in the browser; read from disk in tests). */
@@ -77,9 +84,17 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
   }
 
   async function ensureBackend(spec: ProbeSpec = DEFAULT_PROBE_SPEC): Promise<BackendInfo> {
-    const key = `${settings.backend ?? 'auto'}|${sizeClass(spec)}`;
-    if (backendInfo && (backendKey === key || active?.state === 'running')) return backendInfo;
-    backendInfo = await deps.selectBackend(settings.backend, spec, await database());
+    const key = `${settings.backend ?? 'auto'}|${sizeClass(spec)}|${settings.wasmThreads ?? 'all'} threads`;
+    // A job held in memory (running, or paused) keeps its backend: re-initialising WASM for a new
+    // thread count would destroy its tensors. Setting changes apply from the next job on.
+    if (backendInfo && (backendKey === key || (active !== null && active.state !== 'ended'))) return backendInfo;
+    backendInfo = await deps.selectBackend(settings.backend, spec, await database(), settings.wasmThreads ?? null, (complete) => {
+      if (backendKey !== key || backendInfo?.backend !== complete.backend) return; // superseded meanwhile
+      backendInfo = complete;
+      // A faster backend measured late: the next job chooses again (from the now complete cache).
+      if (complete.probe && complete.probe.chosen !== complete.backend) backendKey = null;
+      emit({ type: 'backend', info: complete });
+    });
     backendKey = key;
     emit({ type: 'backend', info: backendInfo });
     return backendInfo;

@@ -1,10 +1,14 @@
 // Worker entry: exposes the one TrainerApi object through Comlink. Nothing else runs here, except
-// that exported files' buffers are transferred to the page instead of copied.
+// that exported files' buffers are transferred to the page instead of copied. Started with the
+// name PROBE_WORKER_NAME (by the trainer itself, probe-remote.ts), the same script measures one
+// backend for the automatic choice instead.
 import * as Comlink from 'comlink';
 import { openLatheDb } from '../shared/db';
 import type { ExportedFile, ModelExport } from '../shared/package-format';
 import type { TrainerApi } from '../shared/protocol';
-import { chooseBackend } from './backend';
+import { chooseBackend, initBackend } from './backend';
+import { probeOne } from './probe-measure';
+import { PROBE_WORKER_NAME, type ProbeWorkerApi } from './probe-remote';
 import { createTrainerApi } from './trainer-api';
 
 /** Sample files are served with the app (and precached by its service worker). */
@@ -15,37 +19,40 @@ async function sampleFile(file: string): Promise<Blob> {
   return response.blob();
 }
 
-const api = createTrainerApi({ openDb: () => openLatheDb(), selectBackend: chooseBackend, sampleFile });
-
 /** Buffers of freshly built export bytes; each listed once, or postMessage throws. */
 function buffersOf(files: ExportedFile[]): ArrayBuffer[] {
   return [...new Set(files.map((f) => f.bytes.buffer).filter((b): b is ArrayBuffer => b instanceof ArrayBuffer))];
 }
 
-const exposed: TrainerApi = {
-  ...api,
-  async exportModel(jobId, options) {
-    const result: ModelExport = await api.exportModel(jobId, options);
-    return Comlink.transfer(result, buffersOf(result.kind === 'zip' ? [result.file] : result.files));
-  },
-  async importTable(file, onProgress) {
-    try {
-      return await api.importTable(file, onProgress);
-    } finally {
-      // A Comlink proxy holds a MessagePort until released.
-      (onProgress as Partial<Comlink.Remote<unknown>> | undefined)?.[Comlink.releaseProxy]?.();
-    }
-  },
-  async predictFile(jobId, file) {
-    const out = await api.predictFile(jobId, file);
-    return Comlink.transfer(out, buffersOf([out]));
-  },
-  async exportPackage(jobId, options) {
-    const file = await api.exportPackage(jobId, options);
-    return Comlink.transfer(file, buffersOf([file]));
-  },
-};
+function trainer(): TrainerApi {
+  const api = createTrainerApi({ openDb: () => openLatheDb(), selectBackend: chooseBackend, sampleFile });
+  return {
+    ...api,
+    async exportModel(jobId, options) {
+      const result: ModelExport = await api.exportModel(jobId, options);
+      return Comlink.transfer(result, buffersOf(result.kind === 'zip' ? [result.file] : result.files));
+    },
+    async importTable(file, onProgress) {
+      try {
+        return await api.importTable(file, onProgress);
+      } finally {
+        // A Comlink proxy holds a MessagePort until released.
+        (onProgress as Partial<Comlink.Remote<unknown>> | undefined)?.[Comlink.releaseProxy]?.();
+      }
+    },
+    async predictFile(jobId, file) {
+      const out = await api.predictFile(jobId, file);
+      return Comlink.transfer(out, buffersOf([out]));
+    },
+    async exportPackage(jobId, options) {
+      const file = await api.exportPackage(jobId, options);
+      return Comlink.transfer(file, buffersOf([file]));
+    },
+  };
+}
 
-export type WorkerApi = typeof exposed;
+const prober: ProbeWorkerApi = { probe: (backend, spec) => probeOne(backend, spec, initBackend) };
 
-Comlink.expose(exposed);
+export type WorkerApi = ReturnType<typeof trainer>;
+
+Comlink.expose(self.name === PROBE_WORKER_NAME ? prober : trainer());

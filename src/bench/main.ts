@@ -7,11 +7,17 @@ import * as Comlink from 'comlink';
 interface BenchRemote {
   environment(): Promise<unknown>;
   runBackend(request: unknown, listener?: (event: unknown) => void): Promise<unknown>;
+  runThreads(request: unknown): Promise<unknown>;
+  resumeCheck(request: unknown): Promise<unknown>;
 }
 
 export interface LatheBenchPage {
   environment(timeoutMs: number): Promise<unknown>;
   runBackend(request: { backend: string }, timeoutMs: number): Promise<unknown>;
+  /** WASM with `threads` threads on one model: a fresh worker per call, so each initialises anew. */
+  runThreads(request: { threads: number }, timeoutMs: number): Promise<unknown>;
+  /** Exact resume on one backend (and WASM thread count), in a fresh worker. */
+  resumeCheck(request: { backend: string; threads: number | null }, timeoutMs: number): Promise<unknown>;
   /** Progress events the page received from the last `runBackend`, as the app's page would. */
   progressEventsReceived: number;
 }
@@ -61,6 +67,10 @@ const page: LatheBenchPage = {
     });
     return inFreshWorker(`backend ${request.backend}`, timeoutMs, (api) => api.runBackend(request, listener));
   },
+  runThreads: (request, timeoutMs) =>
+    inFreshWorker(`wasm, ${request.threads} thread(s)`, timeoutMs, (api) => api.runThreads(request)),
+  resumeCheck: (request, timeoutMs) =>
+    inFreshWorker(`resume check on ${request.backend}`, timeoutMs, (api) => api.resumeCheck(request)),
 };
 
 (window as unknown as { __latheBench: LatheBenchPage }).__latheBench = page;

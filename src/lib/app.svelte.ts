@@ -57,10 +57,10 @@ export class Lathe {
   /** The backend in use: the latest worker report, else what the selected job ran on. */
   readonly backend = $derived.by(() => {
     const info = this.jobs.backendInfo;
-    if (info) return { name: info.backend, reason: info.reason, adapter: info.adapter };
+    if (info) return { name: info.backend, reason: info.reason, adapter: info.adapter, threads: info.threads ?? null };
     const job = this.jobs.selected;
-    if (job?.backend) return { name: job.backend, reason: job.backendReason ?? '', adapter: null };
-    return { name: 'not started', reason: 'chosen when the first job starts', adapter: null };
+    if (job?.backend) return { name: job.backend, reason: job.backendReason ?? '', adapter: null, threads: null };
+    return { name: 'not started', reason: 'chosen when the first job starts', adapter: null, threads: null };
   });
   readonly announcement = $derived.by(() => {
     const change = this.jobs.lastChange;

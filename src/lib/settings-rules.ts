@@ -4,6 +4,18 @@ import { DEFAULT_SETTINGS, type AppSettings } from '../../shared/settings';
 
 export const MIN_CHECKPOINT_INTERVAL_SEC = 1;
 export const MAX_CHECKPOINT_INTERVAL_SEC = 3600;
+/** The WASM backend's thread pool holds at most 8 threads (workers/wasm-threads.ts). */
+export const MAX_WASM_THREADS = 8;
+
+/** The thread counts the settings offer on a machine with `cores` logical cores: 1 to min(cores, 8). */
+export function wasmThreadChoices(cores: number): number[] {
+  const top = Math.max(1, Math.min(Math.floor(cores) || 1, MAX_WASM_THREADS));
+  return Array.from({ length: top }, (_, i) => i + 1);
+}
+
+function isWasmThreads(value: unknown): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= 1 && value <= MAX_WASM_THREADS;
+}
 
 /** Reads `?backend=`; an unknown value is ignored rather than trusted. */
 export function backendFromUrl(search: string): BackendName | null {
@@ -25,5 +37,6 @@ export function sanitizeSettings(raw: unknown): AppSettings {
     autoResume: typeof r.autoResume === 'boolean' ? r.autoResume : DEFAULT_SETTINGS.autoResume,
     checkpointIntervalSec: isCheckpointInterval(interval) ? interval : DEFAULT_SETTINGS.checkpointIntervalSec,
     historyEverySteps: Number.isInteger(every) && every >= 1 ? every : DEFAULT_SETTINGS.historyEverySteps,
+    wasmThreads: isWasmThreads(r.wasmThreads) ? r.wasmThreads : DEFAULT_SETTINGS.wasmThreads,
   };
 }

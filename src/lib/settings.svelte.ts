@@ -3,13 +3,15 @@
 import { getSetting, putSetting, type LatheDb } from '../../shared/db';
 import { BACKENDS, type BackendName, type WorkerSettings } from '../../shared/protocol';
 import { DEFAULT_SETTINGS, SETTINGS_KEY, type AppSettings } from '../../shared/settings';
-import { backendFromUrl, sanitizeSettings } from './settings-rules';
+import { backendFromUrl, sanitizeSettings, wasmThreadChoices } from './settings-rules';
 
 export class SettingsStore {
   value: AppSettings = $state.raw({ ...DEFAULT_SETTINGS });
   /** From the URL; wins over `value.backend` while this page lives. */
   readonly urlBackend: BackendName | null;
   readonly backendChoices = ['auto', ...BACKENDS] as const;
+  /** 1 to min(logical cores, 8): what the WASM thread setting offers on this machine. */
+  readonly wasmThreadChoices = wasmThreadChoices(typeof navigator === 'undefined' ? 1 : navigator.hardwareConcurrency);
 
   #db: LatheDb | null = null;
 
@@ -27,6 +29,7 @@ export class SettingsStore {
       backend: this.effectiveBackend,
       checkpointIntervalSec: this.value.checkpointIntervalSec,
       historyEverySteps: this.value.historyEverySteps,
+      wasmThreads: this.value.wasmThreads,
     };
   }
 

@@ -1,6 +1,7 @@
 // The bench's result shape, its summary (targets met or not), and the startup-asset reading of
 // index.html, on hand-made inputs: no browser.
 import { describe, expect, it } from 'vitest';
+import { probeMsFromReason } from '../../bench/backend-choice.mjs';
 import { startupAssets } from '../../bench/load.mjs';
 import { RESULT_SCHEMA, validateResult } from '../../bench/schema.mjs';
 import { formatTable, summarize } from '../../bench/summary.mjs';
@@ -93,7 +94,9 @@ function syntheticResult() {
     { backend: 'wasm', available: true, reason: null, initMs: 5, cadence: {}, wallMs: 10, progressEventsReceived: 3, models: [modelResult('iris', 4000, 4100, 0.9, 0.01)] },
     { backend: 'cpu', available: true, reason: null, initMs: 1, cadence: {}, wallMs: 10, progressEventsReceived: 3, models: [modelResult('iris', 2000, 1900, 0.5, 0.05)] },
   ]);
-  put(base, ['ui', 'backendChoice'], [{ comparedWith: 'iris', job: 'XOR', chosen: 'cpu', reason: 'measured', msToChoice: 100 }]);
+  const threadsRun = (threads: number, rate: number) => ({ threadsRequested: threads, threadsInUse: threads, build: threads > 1 ? 'threaded-simd' : 'simd', reason: null, loop: { steady: { samplesPerSec: rate } } });
+  put(base, ['wasmThreads'], { model: 'mlp784', hardwareConcurrency: 2, runs: [threadsRun(1, 1000), threadsRun(2, 1700)], ratio: 1.7 });
+  put(base, ['ui', 'backendChoice'], [{ comparedWith: 'iris', job: 'XOR', chosen: 'cpu', reason: 'measured in a 2500 ms probe', msToChoice: 3000, probeMs: 2500, completeReason: null, msToComplete: null }]);
   put(base, ['ui', 'mainThread', 'training', 'longTasks'], 0);
   put(base, ['ui', 'mainThread', 'training', 'inputToPaint', 'p95Ms'], 70);
   return base;
@@ -118,8 +121,21 @@ describe('bench summary', () => {
     expect(find('job-list click → next paint')).toMatchObject({ value: 70, met: false });
   });
 
+  it('compares WASM on every core with WASM on one thread, against the 1.6× target', () => {
+    expect(find('mlp784 wasm, 2 threads vs 1 thread')).toMatchObject({ value: 1700, baseline: 1000, ratio: 1.7, met: true });
+    const slow = syntheticResult();
+    put(slow, ['wasmThreads', 'ratio'], 1.2);
+    expect(summarize(slow).find((r) => r.group === 'threads')).toMatchObject({ ratio: 1.2, met: false });
+  });
+
   it("checks the app's automatic backend against the fastest one", () => {
     expect(find("app's choice for XOR: cpu, on iris")).toMatchObject({ ratio: 0.5, target: '≥ 0.9', met: false });
+  });
+
+  it('checks the backend probe against its 2 s budget, read from the reason the app shows', () => {
+    expect(find('backend probe for XOR')).toMatchObject({ value: 2500, target: 'value ≤ 2000', met: false });
+    expect(probeMsFromReason('fastest for small models (measured in a 862 ms probe): wasm 5,746/s')).toBe(862);
+    expect(probeMsFromReason('fastest for small models (measured earlier on this device): wasm')).toBeNull();
   });
 
   it('prints one table line per figure, with NOT met where a target is missed', () => {

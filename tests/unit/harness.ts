@@ -48,7 +48,7 @@ export async function makeHarness(dbName: string, settings: Partial<WorkerSettin
     sampleFile: sampleFileFromDisk,
     selectBackend: async () => {
       await tf.setBackend('cpu');
-      return { backend: 'cpu', reason: 'unit test', attempts: [], adapter: null, probe: null };
+      return { backend: 'cpu', reason: 'unit test', attempts: [], adapter: null, probe: null, threads: null };
     },
   });
   await api.init({ backend: 'cpu', checkpointIntervalSec: 3600, historyEverySteps: 5, ...settings }, (e) => {

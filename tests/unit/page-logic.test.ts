@@ -5,7 +5,7 @@ import { validateDataset } from '../../shared/dataset';
 import { CLASSIFICATION_SERIES, toChartData } from '../../src/lib/chart-data';
 import { formatDuration } from '../../src/lib/format';
 import { defaultJobName, mergeJobs } from '../../src/lib/job-records';
-import { backendFromUrl, sanitizeSettings } from '../../src/lib/settings-rules';
+import { backendFromUrl, sanitizeSettings, wasmThreadChoices } from '../../src/lib/settings-rules';
 import { DEFAULT_CONFIG, validateConfig } from '../../shared/config';
 import { DEFAULT_SETTINGS } from '../../shared/settings';
 import type { JobRecord } from '../../shared/jobs';
@@ -105,6 +105,15 @@ describe('settings', () => {
       autoResume: true,
     });
     expect(sanitizeSettings(null)).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it('WASM threads default to every core, keep a whole count from 1 to 8, and drop anything else', () => {
+    expect(DEFAULT_SETTINGS.wasmThreads).toBeNull();
+    expect(sanitizeSettings({ wasmThreads: 2 }).wasmThreads).toBe(2);
+    for (const bad of [0, 9, 2.5, '4', -1]) expect(sanitizeSettings({ wasmThreads: bad }).wasmThreads).toBeNull();
+    expect(wasmThreadChoices(2)).toEqual([1, 2]);
+    expect(wasmThreadChoices(16)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(wasmThreadChoices(0)).toEqual([1]);
   });
 });
 

@@ -66,6 +66,17 @@ describe('the service worker precaches an offline training run', () => {
     }
   });
 
+  it('lists the training worker with the source its WASM pthreads load, so threads start offline too', () => {
+    // The pthread workers are blobs made in the training worker: besides the threaded wasm binary
+    // (precached below) they need the factory's unminified source, which the worker chunk carries
+    // as a string (workers/wasm-threads.ts). The minifier renames this parameter everywhere else.
+    const marker = 'WasmBackendModuleThreadedSimd = WasmBackendModuleThreadedSimd || {};';
+    const workers = assetNames().filter((n) => /^trainer\.worker-.*\.js$/.test(n));
+    const carrying = workers.filter((n) => readFileSync(join(DIST, 'assets', n), 'utf8').includes(marker));
+    expect(carrying).toHaveLength(1);
+    expect(urls).toContain(`assets/${carrying[0]}`);
+  });
+
   it('lists all three tfjs wasm binaries', () => {
     const wasm = urls.filter((u) => u.endsWith('.wasm'));
     expect(wasm).toHaveLength(3);

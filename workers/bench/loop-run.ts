@@ -48,7 +48,7 @@ export async function writeSessionCheckpoint(
   session: TrainingSession,
   target: CheckpointTarget,
   backend: BackendName,
-): Promise<{ encodeMs: number; writeMs: number; bytes: number; record: Awaited<ReturnType<typeof encodeCheckpoint>> }> {
+): Promise<{ encodeMs: number; writeMs: number; bytes: number; record: Awaited<ReturnType<typeof encodeCheckpoint>>; pruned: Promise<void> }> {
   const t0 = performance.now();
   const record = await encodeCheckpoint(session, w.config.optimizer, {
     jobId: target.jobId,
@@ -64,11 +64,12 @@ export async function writeSessionCheckpoint(
     checkpointStep: record.cursor.globalStep,
   };
   const t1 = performance.now();
-  await writeCheckpoint(target.db, record, job);
+  // What the loop waits for, as in the trainer: the commit; older checkpoints are pruned after it.
+  const { pruned } = await writeCheckpoint(target.db, record, job);
   const t2 = performance.now();
   target.seq.value = record.seq;
   session.noteCheckpointWritten();
-  return { encodeMs: t1 - t0, writeMs: t2 - t1, bytes: record.byteLength, record };
+  return { encodeMs: t1 - t0, writeMs: t2 - t1, bytes: record.byteLength, record, pruned: pruned.catch(() => undefined) };
 }
 
 /** A point between two steps: the loop's step count then, and the time. */

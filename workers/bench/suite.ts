@@ -23,7 +23,7 @@ async function benchModel(
   target: CheckpointTarget,
   raw: Awaited<ReturnType<typeof openRawDb>>,
   listener: ProgressListener | null,
-): Promise<ModelResult> {
+): Promise<Omit<ModelResult, 'threads'>> {
   const w = await makeWorkload(spec);
   const loop = await runLoop(w, request, target, listener);
   let checkpoint;
@@ -52,9 +52,14 @@ export interface SuiteDeps {
   /** Makes `backend` the active tfjs backend; null on success, else why it cannot run here. */
   useBackend: (backend: BackendName) => Promise<string | null>;
   listener: ProgressListener | null;
+  /**
+   * Sets the backend up for one model as the app would (WASM: the app's automatic thread count
+   * for that model's size) and returns the threads it computes with (null: not a threaded backend).
+   */
+  prepareModel?: (backend: BackendName, spec: ModelSpec) => Promise<number | null>;
 }
 
-export async function runBackend(request: BackendRunRequest, { useBackend, listener }: SuiteDeps): Promise<BackendRunResult> {
+export async function runBackend(request: BackendRunRequest, { useBackend, listener, prepareModel }: SuiteDeps): Promise<BackendRunResult> {
   const t0 = performance.now();
   const problem = await useBackend(request.backend);
   const initMs = performance.now() - t0;
@@ -67,7 +72,8 @@ export async function runBackend(request: BackendRunRequest, { useBackend, liste
   try {
     for (const spec of request.models) {
       const target: CheckpointTarget = { db, jobId: `bench-${request.backend}-${spec.id}`, seq: { value: 0 } };
-      models.push(await benchModel(spec, request, target, raw, listener));
+      const threads = prepareModel ? await prepareModel(request.backend, spec) : null;
+      models.push({ ...(await benchModel(spec, request, target, raw, listener)), threads });
     }
   } catch (err) {
     // E.g. a lost WebGPU device: keep what was measured and say why the rest is missing.

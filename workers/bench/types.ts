@@ -109,6 +109,8 @@ export interface CheckpointResult {
 export interface ModelResult {
   id: string;
   params: number;
+  /** Threads the backend computed with for this model (WASM); null for the others. */
+  threads: number | null;
   loop: LoopResult;
   fit: FitResult;
   /** loop.steady.samplesPerSec / fit.steady.samplesPerSec: the loop overhead figure. */
@@ -146,9 +148,54 @@ export interface WorkerEnvironment {
   };
 }
 
+/** One WASM run of the app's loop with a given thread count (the threads section of the bench). */
+export interface ThreadsRunRequest {
+  model: ModelSpec;
+  /** Threads asked for; the backend may use fewer (cores, pool size, isolation). */
+  threads: number;
+}
+
+export interface ThreadsRunResult {
+  threadsRequested: number;
+  /** XNNPACK's pool size as the running backend reports it; null if WASM did not start. */
+  threadsInUse: number | null;
+  /** The WASM build that ran: `threaded-simd`, `simd` (one thread), or `plain`. */
+  build: string;
+  /** Why the run is missing; null when it ran. */
+  reason: string | null;
+  loop: LoopResult | null;
+}
+
+/** Exact resume with the current backend (see resume-check.ts). */
+export interface ResumeCheckRequest {
+  model: ModelSpec;
+  /** Global step after which the interrupted run checkpoints and restarts from the checkpoint. */
+  interruptAt: number;
+  /** WASM threads to use (wasm only); null = one per logical core. */
+  threads: number | null;
+  backend: BackendName;
+}
+
+export interface ResumeCheckResult {
+  backend: BackendName;
+  threadsInUse: number | null;
+  totalSteps: number;
+  checkpointStep: number;
+  weights: number;
+  maxAbsDiff: number;
+  /** Largest elementwise |resumed − straight| / max(|resumed|, |straight|). */
+  maxRelDiff: number;
+  identical: boolean;
+  /** The same figure against a run with another seed: large, so the comparison can fail. */
+  controlMaxRelDiff: number;
+}
+
 /** What bench.worker.ts exposes through Comlink. */
 export interface BenchWorkerApi {
   environment(): Promise<WorkerEnvironment>;
   /** `listener` gets the progress events the trainer would send the page (a Comlink proxy). */
   runBackend(request: BackendRunRequest, listener?: (event: unknown) => unknown): Promise<BackendRunResult>;
+  /** The app's loop on WASM with `threads` threads, in a fresh worker (one thread count per worker). */
+  runThreads(request: ThreadsRunRequest): Promise<ThreadsRunResult>;
+  resumeCheck(request: ResumeCheckRequest): Promise<ResumeCheckResult>;
 }

@@ -29,8 +29,8 @@ export interface Built {
  * Random features with a class-dependent shift, so the task is learnable (the loss falls) while
  * costing the same per step as real data of the same shape.
  */
-function synthesize(spec: ModelSpec): { features: Float32Array; targets: Float32Array } {
-  const rng = SeededRng.fromSeed(BENCH_SEED);
+function synthesize(spec: ModelSpec, seed: number): { features: Float32Array; targets: Float32Array } {
+  const rng = SeededRng.fromSeed(seed);
   const features = new Float32Array(spec.samples * spec.features);
   const targets = new Float32Array(spec.samples);
   for (let i = 0; i < spec.samples; i++) {
@@ -43,8 +43,9 @@ function synthesize(spec: ModelSpec): { features: Float32Array; targets: Float32
   return { features, targets };
 }
 
-export async function makeWorkload(spec: ModelSpec): Promise<Workload> {
-  const { features, targets } = synthesize(spec);
+/** `seed` drives the data, the initial weights and the shuffle; every bench uses BENCH_SEED. */
+export async function makeWorkload(spec: ModelSpec, seed: number = BENCH_SEED): Promise<Workload> {
+  const { features, targets } = synthesize(spec, seed);
   const input = {
     kind: 'table' as const,
     id: `bench:${spec.id}`,
@@ -67,7 +68,7 @@ export async function makeWorkload(spec: ModelSpec): Promise<Workload> {
     batchSize: spec.batchSize,
     epochs: spec.epochs,
     validationSplit: spec.validationSplit,
-    seed: BENCH_SEED,
+    seed,
   };
   return { spec, dataset, config, configHash: await hashConfig(config) };
 }
