@@ -8,6 +8,8 @@ import { MAX_ONE_HOT_CATEGORIES } from '../shared/table-types';
 import { getSetting, putSetting, type LatheDb } from '../shared/db';
 import { type BackendName, type BackendProbeResult, type ProbeSummary } from '../shared/protocol';
 import { SeededRng } from '../shared/rng';
+import { kernelPlan, registryHas } from './backend-kernels';
+import { BASE_FEATURES } from './images/base-model';
 import { buildModel, buildOptimizer } from './model';
 
 /** Whole-probe budget: a backend is only started while budget remains. */
@@ -24,6 +26,8 @@ export interface ProbeSpec {
   config: TrainConfig;
   numFeatures: number;
   numOutputs: number;
+  /** One sample's shape when it is not a flat vector (a CNN's image). */
+  inputShape?: number[];
 }
 
 /** What `backend()` probes for before any job exists: a small MLP like the samples. */
@@ -31,6 +35,14 @@ export const DEFAULT_PROBE_SPEC: ProbeSpec = { config: DEFAULT_CONFIG, numFeatur
 
 /** The probe's model for a job: the job's config at its dataset's input and output widths. */
 export function probeSpecFor(dataset: Dataset, config: TrainConfig): ProbeSpec {
+  if (dataset.kind === 'images') {
+    const numOutputs = Math.max(2, dataset.classNames.length);
+    if (config.model.kind === 'cnn') {
+      const side = config.model.imageSize;
+      return { config, numFeatures: side * side * dataset.channels, numOutputs, inputShape: [side, side, dataset.channels] };
+    }
+    return { config, numFeatures: BASE_FEATURES, numOutputs };
+  }
   const plan = config.table ?? dataset.defaultPlan;
   let numFeatures = 0;
   for (const c of dataset.columns) {
@@ -45,9 +57,23 @@ export function probeSpecFor(dataset: Dataset, config: TrainConfig): ProbeSpec {
 
 /** Speed ranking depends on model size: tiny nets are overhead-bound, large ones compute-bound. */
 export function sizeClass(spec: ProbeSpec): 'small' | 'medium' | 'large' {
+  const m = spec.config.model;
+  if (m.kind === 'cnn') {
+    // Compute, not parameters, decides for convolutions: multiply-adds per sample.
+    const side = spec.inputShape?.[0] ?? m.imageSize;
+    let channels = spec.inputShape?.[2] ?? 1;
+    let macs = 0;
+    m.blocks.forEach((b, i) => {
+      const s = side / 2 ** i;
+      macs += s * s * b.kernelSize * b.kernelSize * channels * b.filters;
+      channels = b.filters;
+    });
+    return macs < 1_000_000 ? 'small' : macs < 50_000_000 ? 'medium' : 'large';
+  }
+  const hidden = m.kind === 'mlp' ? m.hidden.map((l) => l.units) : [m.hidden];
   let params = 0;
   let fanIn = spec.numFeatures;
-  for (const units of [...spec.config.model.hidden.map((l) => l.units), spec.numOutputs]) {
+  for (const units of [...hidden, spec.numOutputs]) {
     params += fanIn * units + units;
     fanIn = units;
   }
@@ -87,9 +113,9 @@ async function probeOne(
   const xData = Float32Array.from({ length: batch * spec.numFeatures }, () => rng.nextGaussian());
   const yData = Int32Array.from({ length: batch }, () => rng.nextInt(spec.numOutputs));
   const config = { ...spec.config, seed: PROBE_SEED };
-  const model = buildModel(config, { numFeatures: spec.numFeatures, numOutputs: spec.numOutputs });
+  const model = buildModel(config, { numFeatures: spec.numFeatures, numOutputs: spec.numOutputs, inputShape: spec.inputShape });
   const optimizer = buildOptimizer(config.optimizer, config.learningRate);
-  const x = tf.tensor2d(xData, [batch, spec.numFeatures]);
+  const x = tf.tensor(xData, [batch, ...(spec.inputShape ?? [spec.numFeatures])]);
   const y = tf.oneHot(tf.tensor1d(yData, 'int32'), spec.numOutputs);
   const loss = (): tf.Scalar =>
     spec.numOutputs > 1
@@ -141,12 +167,16 @@ export async function runProbe(
   spec: ProbeSpec,
   init: (b: BackendName) => Promise<string | null>,
   order: readonly BackendName[] = probeOrder(false),
+  has: (kernel: string, backend: BackendName) => boolean = registryHas,
 ): Promise<ProbeSummary> {
   const started = performance.now();
   const sliceMs = TIMED_SLICE_MS;
   const results: BackendProbeResult[] = [];
   let reference: number | null = null;
-  for (const backend of order) {
+  // A backend that misses a kernel the model needs cannot train it at all: not probed.
+  const plan = kernelPlan(spec.config.model.kind, order, has);
+  for (const e of plan.excluded) results.push({ backend: e.backend, ok: false, samplesPerSec: null, warmupMs: null, reason: e.reason });
+  for (const backend of plan.allowed) {
     if (performance.now() - started > PROBE_BUDGET_MS) {
       results.push({ backend, ok: false, samplesPerSec: null, warmupMs: null, reason: `${backend}: not probed, the ${PROBE_BUDGET_MS} ms budget was used up` });
       continue;

@@ -9,6 +9,8 @@ import wasmThreadedUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-was
 import type { LatheDb } from '../shared/db';
 import { BACKENDS, type BackendAttempt, type BackendInfo, type BackendName, type ProbeSummary } from '../shared/protocol';
 import { probeOrder, probeWithCache, type ProbeSpec } from './backend-probe';
+import { describeChoice, kernelPlan, registryHas } from './backend-kernels';
+import type { ModelKind } from '../shared/config';
 
 // tfjs 4.22's threaded WASM spawns pthread workers from a blob that re-imports the backend with
 // importScripts; inside a bundled module worker that fails (ReferenceError in the pthread), so
@@ -108,10 +110,11 @@ async function tryBackend(name: BackendName): Promise<{ problem: string | null; 
  * Tries the forced backend alone when one is given (falling back only if it cannot run at all),
  * otherwise the automatic order.
  */
-export async function selectBackend(forced: BackendName | null): Promise<BackendInfo> {
-  const order: BackendName[] = forced ? [forced, ...BACKENDS.filter((b) => b !== forced)] : [...BACKENDS];
-  const attempts: BackendAttempt[] = [];
-  for (const name of order) {
+export async function selectBackend(forced: BackendName | null, kind: ModelKind = 'mlp'): Promise<BackendInfo> {
+  const plan = kernelPlan(kind, forced ? [forced, ...BACKENDS.filter((b) => b !== forced)] : [...BACKENDS], registryHas);
+  const attempts: BackendAttempt[] = plan.excluded.map((e) => ({ backend: e.backend, ok: false, reason: e.reason }));
+  if (forced && plan.excluded.some((e) => e.backend === forced)) forced = null;
+  for (const name of plan.allowed) {
     const { problem, adapter } = await tryBackend(name);
     attempts.push({ backend: name, ok: problem === null, reason: problem });
     if (problem === null) {
@@ -150,22 +153,28 @@ function describeProbe(p: ProbeSummary): string {
  * order decides.
  */
 export async function chooseBackend(forced: BackendName | null, spec: ProbeSpec, db: LatheDb): Promise<BackendInfo> {
-  if (forced) return selectBackend(forced);
+  const kind = spec.config.model.kind;
+  if (forced) {
+    const info = await selectBackend(forced, kind);
+    const skipped = kernelPlan(kind, [forced], registryHas).excluded[0];
+    return skipped ? { ...info, reason: `${skipped.reason}; using ${LABEL[info.backend]} (${LABEL[forced]} was chosen in the settings)` } : info;
+  }
   let summary: ProbeSummary;
   try {
     const gpu = await describeWebGpuAdapter().catch(() => ({ adapter: null, problem: 'unknown' }));
     const software = /swiftshader|fallback|software/i.test(gpu.adapter ?? '');
     summary = await probeWithCache(db, spec, await environmentKey(), initBackend, probeOrder(software));
   } catch (err) {
-    const info = await selectBackend(null);
+    const info = await selectBackend(null, kind);
     return { ...info, reason: `the probe failed (${err instanceof Error ? err.message : String(err)}); ${info.reason}` };
   }
   const problem = await initBackend(summary.chosen);
   if (problem) {
-    const info = await selectBackend(null);
+    const info = await selectBackend(null, kind);
     return { ...info, reason: `the probe's choice failed now (${problem}); ${info.reason}` };
   }
   const attempts: BackendAttempt[] = summary.results.map((r) => ({ backend: r.backend, ok: r.ok, reason: r.reason }));
   const adapter = summary.chosen === 'webgpu' ? (await describeWebGpuAdapter()).adapter : null;
-  return { backend: summary.chosen, reason: describeProbe(summary), attempts, adapter, probe: summary };
+  const kernels = describeChoice(kernelPlan(kind, BACKENDS, registryHas), summary.chosen);
+  return { backend: summary.chosen, reason: kernels ? `${kernels}: ${describeProbe(summary)}` : describeProbe(summary), attempts, adapter, probe: summary };
 }

@@ -6,6 +6,7 @@ import type { ExportedFile, ModelExport } from '../shared/package-format';
 import type { TrainerApi } from '../shared/protocol';
 import { chooseBackend } from './backend';
 import { createTrainerApi } from './trainer-api';
+import { browserDecoder } from './images/decode';
 
 /** Sample files are served with the app (and precached by its service worker). */
 async function sampleFile(file: string): Promise<Blob> {
@@ -15,7 +16,7 @@ async function sampleFile(file: string): Promise<Blob> {
   return response.blob();
 }
 
-const api = createTrainerApi({ openDb: () => openLatheDb(), selectBackend: chooseBackend, sampleFile });
+const api = createTrainerApi({ openDb: () => openLatheDb(), selectBackend: chooseBackend, sampleFile, imageDecoder: browserDecoder });
 
 /** Buffers of freshly built export bytes; each listed once, or postMessage throws. */
 function buffersOf(files: ExportedFile[]): ArrayBuffer[] {
@@ -33,6 +34,13 @@ const exposed: TrainerApi = {
       return await api.importTable(file, onProgress);
     } finally {
       // A Comlink proxy holds a MessagePort until released.
+      (onProgress as Partial<Comlink.Remote<unknown>> | undefined)?.[Comlink.releaseProxy]?.();
+    }
+  },
+  async importImages(request, onProgress) {
+    try {
+      return await api.importImages(request, onProgress);
+    } finally {
       (onProgress as Partial<Comlink.Remote<unknown>> | undefined)?.[Comlink.releaseProxy]?.();
     }
   },

@@ -144,7 +144,7 @@ export class TrainerClient {
   }
 
   renameDataset(id: string, name: string): Promise<DatasetSummary> {
-    return this.#call('renameDataset', (api) => api.renameDataset(id, name));
+    return this.#call<DatasetSummary>('renameDataset', (api) => api.renameDataset(id, name));
   }
 
   deleteDataset(id: string, options: { force: boolean }): Promise<DatasetDeleteOutcome> {
