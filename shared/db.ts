@@ -153,19 +153,19 @@ export function jobsInState(db: LatheDb, state: JobState): Promise<JobRecord[]> 
 /** Stores a dataset and a new queued job together, so neither exists without the other. */
 export async function putDatasetAndJob(db: LatheDb, dataset: Dataset, job: JobRecord): Promise<void> {
   const tx = db.transaction(['datasets', 'dataset-info', 'jobs'], 'readwrite');
-  await settleOrAbort(tx, () => [
-    tx.objectStore('datasets').put(bulkOf(dataset)),
-    tx.objectStore('dataset-info').put(summaryOf(dataset)),
-    tx.objectStore('jobs').put(job),
+  await settleOrAbort(tx, (track) => [
+    track(tx.objectStore('datasets').put(bulkOf(dataset))),
+    track(tx.objectStore('dataset-info').put(summaryOf(dataset))),
+    track(tx.objectStore('jobs').put(job)),
   ]);
 }
 
 /** Stores a dataset (both halves) in one transaction: it lands whole or not at all. */
 export async function putDataset(db: LatheDb, dataset: Dataset): Promise<void> {
   const tx = db.transaction(['datasets', 'dataset-info'], 'readwrite');
-  await settleOrAbort(tx, () => [
-    tx.objectStore('datasets').put(bulkOf(dataset)),
-    tx.objectStore('dataset-info').put(summaryOf(dataset)),
+  await settleOrAbort(tx, (track) => [
+    track(tx.objectStore('datasets').put(bulkOf(dataset))),
+    track(tx.objectStore('dataset-info').put(summaryOf(dataset))),
   ]);
 }
 
@@ -207,7 +207,7 @@ export async function renameDataset(db: LatheDb, id: string, name: string): Prom
 /** Deletes a dataset's two records together. Callers check first which jobs still need it. */
 export async function deleteDataset(db: LatheDb, id: string): Promise<void> {
   const tx = db.transaction(['datasets', 'dataset-info'], 'readwrite');
-  await settleOrAbort(tx, () => [tx.objectStore('datasets').delete(id), tx.objectStore('dataset-info').delete(id)]);
+  await settleOrAbort(tx, (track) => [track(tx.objectStore('datasets').delete(id)), track(tx.objectStore('dataset-info').delete(id))]);
 }
 
 /** Newest first. */
@@ -227,15 +227,25 @@ export async function writeCheckpoint(db: LatheDb, checkpoint: CheckpointRecord,
   // Sequence numbers only grow, so everything at or below `seq - KEPT` is stale: one range delete,
   // without first reading the index.
   const stale = IDBKeyRange.bound([checkpoint.jobId, -Infinity], [checkpoint.jobId, checkpoint.seq - CHECKPOINTS_KEPT]);
-  await settleOrAbort(tx, () => [checkpoints.put(checkpoint), tx.objectStore('jobs').put(job), checkpoints.delete(stale)]);
+  await settleOrAbort(tx, (track) => [track(checkpoints.put(checkpoint)), track(tx.objectStore('jobs').put(job)), track(checkpoints.delete(stale))]);
 }
 
 /** Any failed request aborts the whole transaction, so a half-written checkpoint never commits. */
-async function settleOrAbort(tx: { abort(): void; done: Promise<void> }, makeRequests: () => Promise<unknown>[]): Promise<void> {
+async function settleOrAbort(
+  tx: { abort(): void; done: Promise<void> },
+  makeRequests: (track: <T>(request: Promise<T>) => Promise<T>) => Promise<unknown>[],
+): Promise<void> {
+  // A request made before one that throws is never awaited; once the abort fails it, its rejection
+  // would go unhandled. `track` marks each as handled the moment it is made (the error surfaces once,
+  // through this function).
+  const track = <T>(request: Promise<T>): Promise<T> => {
+    request.catch(() => undefined);
+    return request;
+  };
   try {
     // Made in here: a request that throws as it is made (a full disk, an uncloneable value) must
     // abort the transaction too, or the requests made before it would commit alone.
-    await Promise.all([...makeRequests(), tx.done]);
+    await Promise.all([...makeRequests(track), tx.done]);
   } catch (err) {
     try {
       tx.abort();
@@ -256,14 +266,14 @@ async function settleOrAbort(tx: { abort(): void; done: Promise<void> }, makeReq
  */
 export async function putImportedJob(db: LatheDb, job: JobRecord, checkpoint: CheckpointRecord, dataset: Dataset | null): Promise<void> {
   const tx = db.transaction(['jobs', 'checkpoints', 'datasets', 'dataset-info'], 'readwrite');
-  await settleOrAbort(tx, () => {
-    const writes: Promise<unknown>[] = [tx.objectStore('jobs').add(job), tx.objectStore('checkpoints').add(checkpoint)];
+  await settleOrAbort(tx, (track) => {
+    const writes: Promise<unknown>[] = [track(tx.objectStore('jobs').add(job)), track(tx.objectStore('checkpoints').add(checkpoint))];
     if (dataset) {
       const info = tx.objectStore('dataset-info');
       writes.push(
         info.get(dataset.id).then((existing) => {
           if (!existing)
-            return Promise.all([tx.objectStore('datasets').put(bulkOf(dataset)), info.add(summaryOf(dataset))]);
+            return Promise.all([track(tx.objectStore('datasets').put(bulkOf(dataset))), track(info.add(summaryOf(dataset)))]);
           if (existing.fingerprint !== dataset.fingerprint)
             throw new Error(`A different dataset is already stored under the id ${dataset.id}.`);
           return undefined;

@@ -80,7 +80,9 @@ export function classProblems(classNames: string[], counts: number[], skipped: S
 export async function buildImageSet(
   entries: ImageFileEntry[], capture: CaptureBuffer | null, o: ImageImportOptions,
 ): Promise<{ set: ImageSet; skipped: SkippedFile[] }> {
-  const { planned, skipped } = planEntries(entries);
+  const { planned, skipped: unplanned } = planEntries(entries);
+  // Decoding finishes out of order: failures are listed in the order the files were given.
+  const failed: { at: number; file: SkippedFile }[] = [];
   const frames = capture?.entries() ?? [];
   const classNames = labelsFromAssigned([...planned.map((p) => p.className), ...frames.map(([label]) => label)]).classNames;
   const index = new Map(classNames.map((c, i) => [c, i]));
@@ -98,7 +100,7 @@ export async function buildImageSet(
         decoded[i] = await decodeOne(p, o.decoder);
       } catch (err) {
         if (!(err instanceof DecodeError)) throw err;
-        skipped.push({ name: p.entry.path, reason: err.message });
+        failed.push({ at: i, file: { name: p.entry.path, reason: err.message } });
       }
       done++;
       if (o.now() - lastProgress >= PROGRESS_INTERVAL_MS || done === total) {
@@ -109,6 +111,7 @@ export async function buildImageSet(
   };
   await Promise.all(Array.from({ length: Math.min(DECODE_CONCURRENCY, Math.max(1, planned.length)) }, worker));
   if (o.signal?.aborted) throw abortError();
+  const skipped = [...unplanned, ...failed.sort((a, b) => a.at - b.at).map((f) => f.file)];
   const images: { pixels: Uint8Array; label: number; name: string }[] = [];
   planned.forEach((p, i) => {
     const px = decoded[i];

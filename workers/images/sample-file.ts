@@ -1,7 +1,7 @@
 // Lathe's compact image file (the digits sample, made by scripts/image-assets.mjs): "LTHI", a
-// little-endian u32 header length, a JSON header, then the deflated class labels (u16 each) and
+// little-endian u32 header length, a JSON header, then the zlib-deflated class labels (u16 each) and
 // pixels (u8). Read here into an ImageSet; any damage is an error naming the file.
-import { inflateSync } from 'fflate';
+import { unzlibSync } from 'fflate';
 import type { ImageSet } from '../../shared/image-types';
 
 const MAGIC = 'LTHI';
@@ -20,7 +20,7 @@ export function readImageFile(name: string, bytes: Uint8Array): ImageSet {
   const length = new DataView(bytes.buffer, bytes.byteOffset + 4, 4).getUint32(0, true);
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as Header;
   if (header.version !== 1) throw bad(`its version ${header.version} is newer than this Lathe reads`);
-  const body = inflateSync(bytes.subarray(8 + length));
+  const body = unzlibSync(bytes.subarray(8 + length));
   const labelBytes = header.count * 2;
   const pixelBytes = header.count * header.size * header.size * header.channels;
   if (body.byteLength !== labelBytes + pixelBytes) throw bad(`it holds ${body.byteLength} bytes of data, not ${labelBytes + pixelBytes}`);
