@@ -35,7 +35,10 @@ function storedBytes(w) {
   return n * (dtype === 'uint8' ? 1 : dtype === 'uint16' || dtype === 'float16' ? 2 : 4);
 }
 
-/** The base model's `model.json` (as an object) and its weights, cut at out_relu and pooled. */
+/**
+ * The base model's `model.json` (as an object) and its weights, cut at out_relu and pooled.
+ * @returns {{ modelJson: { modelTopology: unknown, weightsManifest: { paths: string[], weights: any[] }[] }, weights: Buffer }}
+ */
 export function mobileNetFiles() {
   const models = join(nsfwjsRoot(), 'dist', 'models', 'mobilenet_v2');
   const source = require(join(models, 'model.min.js'));
@@ -77,7 +80,11 @@ export function mobileNetFiles() {
   return { modelJson, weights: Buffer.concat(parts) };
 }
 
-/** Lathe's image file: a header ({count, size, channels, classNames, names?}) and deflated labels + pixels. */
+/**
+ * Lathe's image file: a header ({count, size, channels, classNames}) and zlib-deflated labels + pixels.
+ * @param {{ size: number, channels: 1 | 3, classNames: string[], labels: Uint16Array, pixels: Uint8Array }} set
+ * @returns {Buffer}
+ */
 export function encodeImageFile({ size, channels, classNames, labels, pixels }) {
   const header = Buffer.from(JSON.stringify({ version: 1, count: labels.length, size, channels, classNames }));
   const body = Buffer.concat([Buffer.from(labels.buffer, labels.byteOffset, labels.byteLength), Buffer.from(pixels.buffer, pixels.byteOffset, pixels.byteLength)]);
@@ -86,7 +93,10 @@ export function encodeImageFile({ size, channels, classNames, labels, pixels }) 
   return Buffer.concat([Buffer.from(IMAGE_FILE_MAGIC), length, header, deflateSync(body, { level: 9 })]);
 }
 
-/** The digits sample file: DIGITS_PER_CLASS images of each digit, in class order. */
+/**
+ * The digits sample file: DIGITS_PER_CLASS images of each digit, in class order.
+ * @returns {Buffer}
+ */
 export function digitsSampleFile() {
   const per = DIGITS_PER_CLASS;
   const px = DIGIT_PX * DIGIT_PX;
@@ -101,8 +111,13 @@ export function digitsSampleFile() {
   return encodeImageFile({ size: DIGIT_PX, channels: 1, classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'], labels, pixels });
 }
 
-/** Every generated file, by its path under the app's base. Made once per process (about a second). */
+/** @type {Map<string, Buffer> | null} */
 let cached = null;
+
+/**
+ * Every generated file, by its path under the app's base. Made once per process (about 3 s).
+ * @returns {Map<string, Buffer>}
+ */
 export function imageAssetFiles() {
   if (!cached) {
     const { modelJson, weights } = mobileNetFiles();
@@ -115,7 +130,10 @@ export function imageAssetFiles() {
   return cached;
 }
 
-/** Vite plugin: emits the files into the build, and serves them from the dev server. */
+/**
+ * Vite plugin: emits the files into the build, and serves them from the dev server.
+ * @returns {import('vite').Plugin}
+ */
 export function imageAssets() {
   return {
     name: 'lathe-image-assets',

@@ -34,7 +34,7 @@ export function modelFitsImages(dataset: ImageDataset, config: TrainConfig): str
   return [];
 }
 
-export function createImageApi(deps: ImageApiDeps): ImageApi & { evaluateImageJob(jobId: string): Promise<Evaluation | null> } {
+export function createImageApi(deps: ImageApiDeps): ImageApi & { evaluateImageJob: (jobId: string) => Promise<Evaluation | null> } {
   let importing: AbortController | null = null;
   const capture = new CaptureBuffer();
   const ensure = (config: TrainConfig, dataset: ImageDataset): Promise<unknown> => deps.ensureBackend(probeSpecFor(dataset, config));
@@ -112,7 +112,7 @@ export function createImageApi(deps: ImageApiDeps): ImageApi & { evaluateImageJo
       }
     },
 
-    async evaluateImageJob(jobId) {
+    evaluateImageJob: async (jobId) => {
       const database = await deps.database();
       const job = await db.getJob(database, jobId);
       const summary = job ? await db.getDatasetSummary(database, job.datasetId) : undefined;

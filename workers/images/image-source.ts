@@ -57,7 +57,7 @@ function convertChannels(px: Uint8Array, from: 1 | 3, to: 1 | 3): Uint8Array {
 export function inputTensor(pixels: Uint8Array | Float32Array, count: number, input: ImageInput): tf.Tensor4D {
   const floats = pixels instanceof Float32Array ? pixels : Float32Array.from(pixels);
   const x = tf.tensor4d(floats, [count, input.size, input.size, input.channels]);
-  return (input.offset === 0 ? x.mul(input.scale) : x.mul(input.scale).add(input.offset)) as tf.Tensor4D;
+  return input.offset === 0 ? x.mul(input.scale) : x.mul(input.scale).add(input.offset);
 }
 
 /** The split of an image dataset a job trains and validates on (image indices). */
