@@ -116,6 +116,12 @@ export interface LatheModelMetadata {
   table?: TableEncoding;
   /** Text vocabulary; always null for tables. */
   vocabulary: string[] | null;
+  /**
+   * Image classifiers: the model takes `size × size × channels` images (center-cropped squares)
+   * as `pixel × scale + offset` (pixels 0–255; RGB order, or grey). `base` names the pretrained
+   * base inside a transfer-learning model; `labels` are the class names by output index.
+   */
+  image?: { size: number; channels: 1 | 3; scale: number; offset: number; base: 'mobilenet-v2' | null };
   config: TrainConfig;
   /** `logits`: apply softmax for probabilities. `value`: the regression prediction itself. */
   output: 'logits' | 'value';

@@ -154,10 +154,12 @@ function describeProbe(p: ProbeSummary): string {
  */
 export async function chooseBackend(forced: BackendName | null, spec: ProbeSpec, db: LatheDb): Promise<BackendInfo> {
   const kind = spec.config.model.kind;
-  if (forced) {
-    const info = await selectBackend(forced, kind);
-    const skipped = kernelPlan(kind, [forced], registryHas).excluded[0];
-    return skipped ? { ...info, reason: `${skipped.reason}; using ${LABEL[info.backend]} (${LABEL[forced]} was chosen in the settings)` } : info;
+  // A forced backend that cannot train this model at all: the automatic choice among those that can.
+  const refused = forced ? kernelPlan(kind, [forced], registryHas).excluded[0] : undefined;
+  if (forced && !refused) return selectBackend(forced, kind);
+  if (refused) {
+    const info = await chooseBackend(null, spec, db);
+    return { ...info, reason: `${refused.reason}; using ${LABEL[info.backend]} (${LABEL[refused.backend]} was chosen in the settings): ${info.reason}` };
   }
   let summary: ProbeSummary;
   try {

@@ -6,6 +6,8 @@
 export const CAPTURE_INTERVAL_MS = 100;
 /** Live predictions are asked for at most this often, in ms (at most 5 a second). */
 export const LIVE_PREDICT_INTERVAL_MS = 200;
+/** How long opening the camera waits for the video to start playing, in ms. */
+const PLAY_WAIT_MS = 2_000;
 
 export function cameraError(error: unknown): string {
   const name = (error as { name?: string } | null)?.name;
@@ -28,7 +30,9 @@ export async function openCamera(video: HTMLVideoElement): Promise<MediaStream> 
   video.srcObject = stream;
   video.muted = true;
   video.playsInline = true;
-  await video.play();
+  // play() may never settle for a video the page does not show; frames are read once it has data
+  // (see grabFrame), so this waits only a moment for it.
+  await Promise.race([video.play().catch(() => undefined), new Promise((r) => setTimeout(r, PLAY_WAIT_MS))]);
   return stream;
 }
 

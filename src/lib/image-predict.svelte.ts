@@ -16,6 +16,8 @@ export class ImagePredictor {
   error: string | null = $state(null);
   busy = $state(false);
   live = $state(false);
+  /** The job the camera predicts for while live. */
+  liveJobId: string | null = $state(null);
   /** Live predictions received since the camera started (the e2e tests watch it grow). */
   updates = $state(0);
 
@@ -55,6 +57,7 @@ export class ImagePredictor {
     }
     this.#video = video;
     this.live = true;
+    this.liveJobId = jobId;
     this.updates = 0;
     while (this.live && this.#video === video) {
       const started = performance.now();
@@ -79,6 +82,7 @@ export class ImagePredictor {
 
   stopLive(): void {
     this.live = false;
+    this.liveJobId = null;
     closeCamera(this.#stream, this.#video);
     this.#stream = null;
     this.#video = null;
