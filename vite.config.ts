@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { VitePWA, type VitePWAOptions } from 'vite-plugin-pwa';
+import { imageAssets } from './scripts/image-assets.mjs';
 
 /** Cross-origin isolation lets the WASM backend use threads (SharedArrayBuffer). */
 export const isolationHeaders = {
@@ -71,7 +72,9 @@ function pwaOptions(): Partial<VitePWAOptions> {
       },
     },
     injectManifest: {
-      globPatterns: ['**/*.{html,js,css,wasm,csv,png,ico,svg}'],
+      // models/ holds the transfer-learning base (model.json + weights.bin, 2.3 MB) and samples/ the
+      // digits (digits.bin): both made at build time from npm packages (scripts/image-assets.mjs).
+      globPatterns: ['**/*.{html,js,css,wasm,csv,png,ico,svg}', 'models/**/*.{json,bin}', 'samples/*.bin'],
       globIgnores: ['**/*.map', 'bench.html', 'assets/bench-*.js', 'assets/bench.worker-*.js', 'sw.js'],
       maximumFileSizeToCacheInBytes: PRECACHE_MAX_FILE_BYTES,
     },
@@ -80,7 +83,7 @@ function pwaOptions(): Partial<VitePWAOptions> {
 }
 
 export default defineConfig({
-  plugins: [svelte(), VitePWA(pwaOptions())],
+  plugins: [svelte(), imageAssets(), VitePWA(pwaOptions())],
   build: {
     target: 'es2022',
     sourcemap: true,

@@ -1,6 +1,7 @@
 // Training configuration: what the user sets up, and its canonical hash. Plain TypeScript.
 import { sha256Hex } from './hash';
 import type { TablePlan } from './table-types';
+import type { Augmentation } from './image-types';
 
 export const ACTIVATIONS = ['relu', 'tanh', 'sigmoid', 'elu', 'linear'] as const;
 export type Activation = (typeof ACTIVATIONS)[number];
@@ -18,8 +19,40 @@ export interface MlpConfig {
   hidden: HiddenLayer[];
 }
 
+/** One convolution block of a CNN: a 3×3 (or `kernelSize`) convolution with ReLU, then 2×2 max pooling. */
+export interface ConvBlock {
+  filters: number;
+  kernelSize: number;
+}
+
+/** A small CNN trained from scratch on images (conv, pooling, dropout, dense). */
+export interface CnnConfig {
+  kind: 'cnn';
+  /** Side of the model's square input, in px; stored images are resized to it. */
+  imageSize: number;
+  blocks: ConvBlock[];
+  /** Units of the dense layer before the output; 0 for none. */
+  dense: number;
+  /** Dropout rate before the dense layer and before the output, 0 to 0.8. */
+  dropout: number;
+  augment: Augmentation;
+}
+
+/** Transfer learning: a frozen pretrained base computes features once; a small head trains on them. */
+export interface TransferConfig {
+  kind: 'transfer';
+  base: 'mobilenet-v2';
+  /** Side of the base's square input, in px. */
+  imageSize: number;
+  /** Units of the head's hidden layer (Teachable Machine uses 100). */
+  hidden: number;
+}
+
+export type ModelConfig = MlpConfig | CnnConfig | TransferConfig;
+export type ModelKind = ModelConfig['kind'];
+
 export interface TrainConfig {
-  model: MlpConfig;
+  model: ModelConfig;
   optimizer: OptimizerName;
   learningRate: number;
   batchSize: number;
@@ -53,12 +86,7 @@ export const DEFAULT_CONFIG: TrainConfig = {
 /** Returns a list of human-readable problems; empty means valid. */
 export function validateConfig(c: TrainConfig): string[] {
   const problems: string[] = [];
-  if (c.model.hidden.length > 8) problems.push('At most 8 hidden layers.');
-  c.model.hidden.forEach((l, i) => {
-    if (!Number.isInteger(l.units) || l.units < 1 || l.units > 4096)
-      problems.push(`Layer ${i + 1}: units must be a whole number from 1 to 4096.`);
-    if (!ACTIVATIONS.includes(l.activation)) problems.push(`Layer ${i + 1}: unknown activation "${l.activation}".`);
-  });
+  problems.push(...validateModel(c.model));
   if (!OPTIMIZERS.includes(c.optimizer)) problems.push(`Unknown optimizer "${c.optimizer}".`);
   if (!(c.learningRate > 0 && c.learningRate <= 10)) problems.push('Learning rate must be above 0 and at most 10.');
   if (!Number.isInteger(c.batchSize) || c.batchSize < 1 || c.batchSize > 65536)
@@ -68,6 +96,47 @@ export function validateConfig(c: TrainConfig): string[] {
   if (!(c.validationSplit >= 0 && c.validationSplit <= 0.5)) problems.push('Validation split must be from 0 to 0.5.');
   if (!Number.isInteger(c.seed) || c.seed < 0 || c.seed > 0xffffffff)
     problems.push('Seed must be a whole number from 0 to 4294967295.');
+  return problems;
+}
+
+const whole = (v: number, lo: number, hi: number): boolean => Number.isInteger(v) && v >= lo && v <= hi;
+
+/** The smallest CNN input, in px: each block halves the side, and a side must stay at least 2 px. */
+export function minCnnImageSize(blocks: number): number {
+  return 2 ** (blocks + 1);
+}
+
+export function validateModel(m: ModelConfig): string[] {
+  const problems: string[] = [];
+  switch (m.kind) {
+    case 'mlp':
+      if (m.hidden.length > 8) problems.push('At most 8 hidden layers.');
+      m.hidden.forEach((l, i) => {
+        if (!whole(l.units, 1, 4096)) problems.push(`Layer ${i + 1}: units must be a whole number from 1 to 4096.`);
+        if (!ACTIVATIONS.includes(l.activation)) problems.push(`Layer ${i + 1}: unknown activation "${l.activation}".`);
+      });
+      break;
+    case 'cnn':
+      if (m.blocks.length < 1 || m.blocks.length > 5) problems.push('A CNN needs 1 to 5 convolution blocks.');
+      m.blocks.forEach((b, i) => {
+        if (!whole(b.filters, 1, 512)) problems.push(`Block ${i + 1}: filters must be a whole number from 1 to 512.`);
+        if (!whole(b.kernelSize, 1, 7)) problems.push(`Block ${i + 1}: kernel size must be a whole number from 1 to 7.`);
+      });
+      if (!whole(m.imageSize, Math.max(8, minCnnImageSize(m.blocks.length)), 256))
+        problems.push(`Image size must be a whole number of px from ${Math.max(8, minCnnImageSize(m.blocks.length))} to 256 for ${m.blocks.length} blocks.`);
+      if (!whole(m.dense, 0, 4096)) problems.push('Dense units must be a whole number from 0 to 4096.');
+      if (!(m.dropout >= 0 && m.dropout <= 0.8)) problems.push('Dropout must be from 0 to 0.8.');
+      if (!(m.augment.shift >= 0 && m.augment.shift <= 0.25)) problems.push('Augmentation shift must be from 0 to 0.25 of the side.');
+      if (!(m.augment.brightness >= 0 && m.augment.brightness <= 0.5)) problems.push('Augmentation brightness must be from 0 to 0.5.');
+      break;
+    case 'transfer':
+      if (m.base !== 'mobilenet-v2') problems.push(`Unknown base model "${String(m.base)}".`);
+      if (!whole(m.imageSize, 32, 224)) problems.push('The base model takes images from 32 to 224 px.');
+      if (!whole(m.hidden, 1, 4096)) problems.push('Head units must be a whole number from 1 to 4096.');
+      break;
+    default:
+      problems.push(`Unknown model kind "${String((m as { kind: unknown }).kind)}".`);
+  }
   return problems;
 }
 

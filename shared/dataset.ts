@@ -1,13 +1,14 @@
 // Datasets: what the user trains on, stored once in IndexedDB and referenced by jobs. A table is
-// its parsed columns (shared/table-types.ts) plus the plan Lathe suggests for it; images and text
-// join this union as further kinds. `TableDatasetInput` is the numeric-matrix form programs and
+// its parsed columns (shared/table-types.ts) plus the plan Lathe suggests for it; an image dataset
+// is its decoded pixels and labels (shared/image-types.ts); text joins this union as a further kind. `TableDatasetInput` is the numeric-matrix form programs and
 // older Lathe versions hand in; it is converted to columns before it is stored.
 import { sha256Hex } from './hash';
 import { tableFromMatrix } from './table-build';
 import type { TableColumn, TableData, TablePlan, TableTask } from './table-types';
+import type { ImageFacts, ImageSet } from './image-types';
 
 export type { TableTask };
-export type DatasetKind = 'table';
+export type DatasetKind = 'table' | 'images';
 export type DatasetSource = 'sample' | 'upload' | 'import';
 
 /** A numeric table as arrays: built-in generators, tests, and datasets of older Lathe versions. */
@@ -42,8 +43,8 @@ export type ColumnInfo = Omit<TableColumn, 'numbers' | 'codes' | 'categories' | 
 /** Categories listed per column in a summary: enough for a select, small enough to post. */
 export const MAX_LISTED_CATEGORIES = 200;
 
-/** What the Datasets panel, the dataset picker and the column table need: no bulk data. */
-export interface DatasetSummary {
+/** What every stored dataset's summary has, whatever its kind. */
+export interface SummaryBase {
   /** Content-addressed: `<source id>@<first 16 hex of the fingerprint>`. */
   id: string;
   name: string;
@@ -56,14 +57,20 @@ export interface DatasetSummary {
   fileName: string | null;
   /** Bytes of stored data. */
   byteLength: number;
+  /** Table rows, or images. */
   rows: number;
-  columns: ColumnInfo[];
-  /** Lathe's suggested plan: target, task, column types, missing values. */
-  defaultPlan: TablePlan;
   /** What reading it noticed, e.g. a Windows-1252 fallback. */
   notices: string[];
   /** Set for built-in samples: "sample:iris". */
   sampleId: string | null;
+}
+
+/** What the Datasets panel, the dataset picker and the column table need of a table: no bulk data. */
+export interface TableSummary extends SummaryBase {
+  kind: 'table';
+  columns: ColumnInfo[];
+  /** Lathe's suggested plan: target, task, column types, missing values. */
+  defaultPlan: TablePlan;
   /**
    * Set when the data came in as a numeric matrix (older Lathe, generated samples): its fingerprint
    * is the matrix's, which these names let Lathe rebuild exactly (see `matrixOf`).
@@ -71,19 +78,45 @@ export interface DatasetSummary {
   matrix?: { featureNames: string[]; targetName: string; classNames: string[]; task: TableTask };
 }
 
+/** An image dataset's summary: classes, counts, size, what was skipped; no pixels. */
+export interface ImageSummary extends SummaryBase, ImageFacts {
+  kind: 'images';
+}
+
+export type DatasetSummary = TableSummary | ImageSummary;
+
 /** A stored table dataset: its summary and its columns (two records in IndexedDB, see db.ts). */
-export interface TableDataset extends DatasetSummary {
-  kind: 'table';
+export interface TableDataset extends TableSummary {
   table: TableData;
+}
+
+/** A stored image dataset: its summary and its pixels and labels. */
+export interface ImageDataset extends ImageSummary {
+  images: ImageSet;
 }
 
 /** The bulk half of a stored dataset, kept apart so listing and renaming never touch it. */
-export interface DatasetData {
-  id: string;
-  table: TableData;
+export type DatasetData = { id: string; table: TableData; images?: undefined } | { id: string; images: ImageSet; table?: undefined };
+
+export type Dataset = TableDataset | ImageDataset;
+
+/** The bulk record of a dataset. */
+export function bulkOf(d: Dataset): DatasetData {
+  return d.kind === 'images' ? { id: d.id, images: d.images } : { id: d.id, table: d.table };
 }
 
-export type Dataset = TableDataset;
+/** A summary and its bulk record joined again; undefined when they do not belong together. */
+export function joinDataset(info: DatasetSummary, data: DatasetData): Dataset | undefined {
+  if (info.kind === 'images') return data.images ? { ...info, images: data.images } : undefined;
+  // Summaries written before kinds existed have no `kind`: they are tables.
+  return data.table ? { ...info, kind: 'table', table: data.table } : undefined;
+}
+
+/** A table dataset, or a readable error naming what the job needs. */
+export function requireTable(d: Dataset, what = 'This'): TableDataset {
+  if (d.kind !== 'table') throw new Error(`${what} needs a table, but “${d.name}” is a dataset of images.`);
+  return d;
+}
 
 export function columnInfo(c: TableColumn): ColumnInfo {
   const { numbers: _n, codes: _c, categories, categoryCounts: _k, ...rest } = c;
@@ -91,6 +124,10 @@ export function columnInfo(c: TableColumn): ColumnInfo {
 }
 
 export function summaryOf(d: Dataset): DatasetSummary {
+  if (d.kind === 'images') {
+    const { images: _images, ...summary } = d;
+    return summary;
+  }
   const { table, ...summary } = d;
   return { ...summary, columns: table.columns.map(columnInfo) };
 }
@@ -107,6 +144,12 @@ export async function fingerprintTable(t: TableData): Promise<string> {
   }
   const schema = JSON.stringify([t.numRows, t.columns.map((c) => c.name), t.decimalComma ?? false, parts]);
   return sha256Hex(new TextEncoder().encode(schema));
+}
+
+/** SHA-256 over an image set's shape, class names, labels and pixels (file names are not content). */
+export function fingerprintImages(s: ImageSet): Promise<string> {
+  const schema = new TextEncoder().encode(JSON.stringify(['images', s.size, s.channels, s.classNames, s.labels.length]));
+  return sha256Hex(schema, s.labels, s.pixels);
 }
 
 /** The id a stored dataset gets from where it came from and its fingerprint. */
@@ -178,7 +221,8 @@ export function matrixOf(d: TableDataset): TableDatasetInput | null {
 }
 
 /** Recomputes a dataset's fingerprint the way it was first computed (matrix or columns). */
-export function computeFingerprint(d: TableDataset): Promise<string> {
+export function computeFingerprint(d: Dataset): Promise<string> {
+  if (d.kind === 'images') return fingerprintImages(d.images);
   const matrix = matrixOf(d);
   return matrix ? fingerprintDataset(matrix) : fingerprintTable(d.table);
 }

@@ -1,7 +1,7 @@
 // The one IndexedDB schema for Lathe, its upgrade ladder, and the transactions both threads use.
 // Rule (from idb): inside a transaction await only IndexedDB requests; serialize everything first.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
-import { summaryOf, tableDatasetFromMatrix, type Dataset, type DatasetData, type DatasetSummary, type TableDatasetInput } from './dataset';
+import { bulkOf, joinDataset, summaryOf, tableDatasetFromMatrix, type Dataset, type DatasetData, type DatasetSummary, type TableDatasetInput } from './dataset';
 import { JOB_WRITE_STORES, writeJobInTx } from './sync-outbox';
 import type { OutboxRow, SyncState } from './sync-types';
 import type { JobRecord, JobState } from './jobs';
@@ -65,9 +65,9 @@ export interface SettingRecord {
 export interface LatheSchema extends DBSchema {
   jobs: { key: string; value: JobRecord; indexes: { 'by-state': JobState } };
   checkpoints: { key: [string, number]; value: CheckpointRecord; indexes: { 'by-job': string } };
-  /** The bulk half of each dataset (its columns); never read to list or rename. */
+  /** The bulk half of each dataset (a table's columns, or images' pixels and labels); never read to list or rename. */
   datasets: { key: string; value: DatasetData };
-  /** Each dataset's summary: name, kind, size, columns' facts, suggested plan. */
+  /** Each dataset's summary: name, kind, size, and a table's columns and plan or images' classes and counts. */
   'dataset-info': { key: string; value: DatasetSummary; indexes: { 'by-fingerprint': string } };
   /** Job changes waiting for the sync server, by gap-free seq (see sync-outbox.ts). */
   outbox: { key: number; value: OutboxRow };
@@ -100,7 +100,7 @@ export function openLatheDb(name = DB_NAME): Promise<LatheDb> {
           if (!cursor) return;
           const old = cursor.value as unknown as TableDatasetInput & { fingerprint: string; createdAt: number };
           const dataset = tableDatasetFromMatrix(old, old.fingerprint, old.createdAt, { id: old.id });
-          await Promise.all([cursor.update({ id: dataset.id, table: dataset.table }), info.put(summaryOf(dataset))]);
+          await Promise.all([cursor.update(bulkOf(dataset)), info.put(summaryOf(dataset))]);
           await convert(await cursor.continue());
         }).catch(() => tx.abort()); // better no upgrade (the app says so) than a half-converted store
       }
@@ -172,7 +172,7 @@ export async function putDatasetAndJob(db: LatheDb, dataset: Dataset, job: JobRe
   const tx = db.transaction(['datasets', 'dataset-info', ...JOB_WRITE_STORES], 'readwrite');
   let written = job;
   await settleOrAbort(tx, [
-    () => tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }),
+    () => tx.objectStore('datasets').put(bulkOf(dataset)),
     () => tx.objectStore('dataset-info').put(summaryOf(dataset)),
     () => writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
   ]);
@@ -183,7 +183,7 @@ export async function putDatasetAndJob(db: LatheDb, dataset: Dataset, job: JobRe
 export async function putDataset(db: LatheDb, dataset: Dataset): Promise<void> {
   const tx = db.transaction(['datasets', 'dataset-info'], 'readwrite');
   await settleOrAbort(tx, [
-    () => tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }),
+    () => tx.objectStore('datasets').put(bulkOf(dataset)),
     () => tx.objectStore('dataset-info').put(summaryOf(dataset)),
   ]);
 }
@@ -192,7 +192,7 @@ export async function getDataset(db: LatheDb, id: string): Promise<Dataset | und
   const tx = db.transaction(['datasets', 'dataset-info'], 'readonly');
   const [data, info] = await Promise.all([tx.objectStore('datasets').get(id), tx.objectStore('dataset-info').get(id)]);
   if (!data || !info) return undefined;
-  return { ...info, kind: 'table', table: data.table };
+  return joinDataset(info, data);
 }
 
 export function getDatasetSummary(db: LatheDb, id: string): Promise<DatasetSummary | undefined> {
@@ -305,7 +305,7 @@ export async function putImportedJob(db: LatheDb, job: JobRecord, checkpoint: Ch
           () =>
             info.get(dataset.id).then((existing) => {
               if (!existing)
-                return Promise.all([tx.objectStore('datasets').put({ id: dataset.id, table: dataset.table }), info.add(summaryOf(dataset))]);
+                return Promise.all([tx.objectStore('datasets').put(bulkOf(dataset)), info.add(summaryOf(dataset))]);
               if (existing.fingerprint !== dataset.fingerprint)
                 throw new Error(`A different dataset is already stored under the id ${dataset.id}.`);
               return undefined;

@@ -41,6 +41,23 @@ export interface RegressionEvaluation {
   residuals: { mean: number; std: number; mae: number; rmse: number; r2: number | null; min: number; max: number; median: number; p05: number; p95: number };
 }
 
+/** A validation image beside its prediction (the evaluation's grid of misclassified images). */
+export interface EvaluationImage {
+  /** Where it came from ("circle/a.png"). */
+  name: string;
+  size: number;
+  channels: 1 | 3;
+  /** size × size × channels bytes. */
+  pixels: Uint8Array;
+  predicted: string;
+  actual: string;
+  /** The predicted class's probability. */
+  confidence: number;
+}
+
+/** Misclassified validation images shown in the grid, at most. */
+export const MAX_EVALUATION_IMAGES = 24;
+
 export type Evaluation = (ClassificationEvaluation | RegressionEvaluation) & {
   jobId: string;
   /** The step of the weights evaluated. */
@@ -49,6 +66,8 @@ export type Evaluation = (ClassificationEvaluation | RegressionEvaluation) & {
   live: boolean;
   numRows: number;
   rows: EvaluationRow[];
+  /** Image jobs: misclassified validation images (up to MAX_EVALUATION_IMAGES). */
+  images?: EvaluationImage[];
 };
 
 export const MAX_SCATTER_POINTS = 2000;

@@ -32,6 +32,10 @@ export const PACKAGE_PATHS = {
   columns: 'dataset/columns.json',
   numbers: 'dataset/numbers.bin',
   codes: 'dataset/codes.bin',
+  /** Image datasets (format 2 too): shape and names as JSON, labels (u16) and pixels (u8). */
+  images: 'dataset/images.json',
+  labels: 'dataset/labels.bin',
+  pixels: 'dataset/pixels.bin',
 } as const;
 
 export const MODEL_JSON_FILE = 'model.json';
@@ -112,6 +116,12 @@ export interface LatheModelMetadata {
   table?: TableEncoding;
   /** Text vocabulary; always null for tables. */
   vocabulary: string[] | null;
+  /**
+   * Image classifiers: the model takes `size × size × channels` images (center-cropped squares)
+   * as `pixel × scale + offset` (pixels 0–255; RGB order, or grey). `base` names the pretrained
+   * base inside a transfer-learning model; `labels` are the class names by output index.
+   */
+  image?: { size: number; channels: 1 | 3; scale: number; offset: number; base: 'mobilenet-v2' | null };
   config: TrainConfig;
   /** `logits`: apply softmax for probabilities. `value`: the regression prediction itself. */
   output: 'logits' | 'value';
@@ -322,8 +332,13 @@ export function parsePackageManifest(value: unknown): PackageManifest {
   if (typeof ds.included !== 'boolean') c.fail('dataset.included', 'must be true or false');
   const meta = c.obj(ds.meta, 'dataset.meta');
   for (const f of ['id', 'name', 'fingerprint']) c.str(meta[f], `dataset.meta.${f}`);
-  c.oneOf(meta.kind, 'dataset.meta.kind', ['table']);
-  if (formatVersion === 1) {
+  c.oneOf(meta.kind, 'dataset.meta.kind', formatVersion === 1 ? ['table'] : ['table', 'images']);
+  if (meta.kind === 'images') {
+    c.count(meta.rows, 'dataset.meta.rows');
+    c.count(meta.size, 'dataset.meta.size');
+    if (meta.channels !== 1 && meta.channels !== 3) c.fail('dataset.meta.channels', 'must be 1 or 3');
+    c.strs(meta.classNames, 'dataset.meta.classNames');
+  } else if (formatVersion === 1) {
     c.str(meta.targetName, 'dataset.meta.targetName');
     c.oneOf(meta.task, 'dataset.meta.task', ['classification', 'regression']);
     c.strs(meta.featureNames, 'dataset.meta.featureNames');

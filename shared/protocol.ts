@@ -6,6 +6,7 @@ import type { SampleId } from './samples';
 import type { Evaluation } from './evaluation';
 import type { TablePlan } from './table-types';
 import type { RemoteJobSummary, SyncStatus } from './sync-types';
+import type { SkippedFile } from './image-types';
 import type { Breakpoint, JobProgress, JobRecord, JobState, MetricPoint } from './jobs';
 import type {
   ExportedFile, FineTuneRequest, ImportOptions, ImportResult, InputFile, ModelExport, Prediction,
@@ -100,6 +101,32 @@ export interface TableImport {
   reused: boolean;
 }
 
+/** A file for an image dataset: where it was (its folder names its class) or the class it was given. */
+export interface ImageFileEntry {
+  file: Blob;
+  /** Relative path, e.g. "shapes/circle/a.png" (webkitRelativePath, or the dropped folder's entries). */
+  path: string;
+  /** A class chosen for it; null: its folder decides (shared/image-labels.ts). */
+  label: string | null;
+}
+
+export interface ImageImportRequest {
+  name: string;
+  files: ImageFileEntry[];
+  /** Also the camera frames recorded so far (forgotten once the dataset is stored). */
+  useCapture: boolean;
+}
+
+/** Image files (and frames) added as a dataset. */
+export interface ImageImport extends TableImport {
+  /** Files that were skipped, at most MAX_LISTED_SKIPPED named. */
+  skipped: SkippedFile[];
+  skippedCount: number;
+}
+
+/** Camera frames recorded so far, per class. */
+export type CaptureCounts = Record<string, number>;
+
 /** A plan checked against its table's rows. */
 export interface PlanCheck {
   problems: string[];
@@ -191,6 +218,24 @@ export interface TrainerApi {
   predictRecords(jobId: string, records: Record<string, string>[]): Promise<Prediction>;
   /** A CSV with the same columns, returned with the prediction (and class probabilities) appended. */
   predictFile(jobId: string, file: Blob): Promise<ExportedFile>;
+  /**
+   * Decodes image files (folder = class, or an explicit class) and the recorded camera frames in
+   * the worker and stores them as one dataset, unless the same content is stored already.
+   * `onProgress` gets files done of total. Rejects with a readable error (one class, a class with
+   * no readable image …); nothing is stored then.
+   */
+  importImages(request: ImageImportRequest, onProgress?: (done: number, total: number) => void): Promise<ImageImport>;
+  /** Stops a running `importImages` before its next file; it rejects with an AbortError. */
+  cancelImageImport(): Promise<void>;
+  /** Crops and resizes one camera frame (transferred) into the recording of class `label`. */
+  captureFrame(label: string, frame: ImageBitmap | Blob): Promise<CaptureCounts>;
+  /** Forgets the recorded frames of one class, or of all (null). */
+  clearCapture(label: string | null): Promise<CaptureCounts>;
+  /**
+   * Class probabilities for one image (a file, or a transferred camera frame) from an image job's
+   * live model while this worker holds it (between steps), else from its newest checkpoint.
+   */
+  predictImage(jobId: string, image: Blob | ImageBitmap): Promise<Prediction>;
   /** Which job this worker holds in memory (running or paused), if any. */
   activeJob(): Promise<{ jobId: string; state: JobState } | null>;
   memory(): Promise<TensorMemory>;

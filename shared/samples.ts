@@ -5,7 +5,7 @@ import type { TrainConfig } from './config';
 import type { TableDatasetInput } from './dataset';
 import { SeededRng } from './rng';
 
-export type SampleId = 'sample:xor' | 'sample:iris' | 'sample:penguins';
+export type SampleId = 'sample:xor' | 'sample:iris' | 'sample:penguins' | 'sample:digits';
 
 export interface SampleInfo {
   id: SampleId;
@@ -13,6 +13,8 @@ export interface SampleInfo {
   description: string;
   /** A CSV under `public/samples/`, read by the worker like an upload; null when generated. */
   file: string | null;
+  /** A table, or images (the digits: a Lathe image file made at build time, scripts/image-assets.mjs). */
+  kind?: 'table' | 'images';
   recommended: TrainConfig;
 }
 
@@ -76,6 +78,32 @@ export const SAMPLES: readonly SampleInfo[] = [
       learningRate: 0.01,
       batchSize: 16,
       epochs: 150,
+      validationSplit: 0.2,
+      seed: 42,
+    },
+  },
+  {
+    id: 'sample:digits',
+    name: 'Handwritten digits',
+    description: '3,000 MNIST digits (300 of each), 28 × 28 px grey: a small CNN learns them in a few epochs.',
+    file: 'digits.bin',
+    kind: 'images',
+    recommended: {
+      model: {
+        kind: 'cnn',
+        imageSize: 28,
+        blocks: [
+          { filters: 16, kernelSize: 3 },
+          { filters: 32, kernelSize: 3 },
+        ],
+        dense: 64,
+        dropout: 0.25,
+        augment: { flip: false, shift: 0.08, brightness: 0 },
+      },
+      optimizer: 'adam',
+      learningRate: 0.002,
+      batchSize: 32,
+      epochs: 6,
       validationSplit: 0.2,
       seed: 42,
     },

@@ -11,11 +11,20 @@ import { probeOne, type BackendInit, type ProbeSpec } from './probe-measure';
 import { DEFAULT_CONFIG, type TrainConfig } from '../shared/config';
 import type { Dataset } from '../shared/dataset';
 import { MAX_ONE_HOT_CATEGORIES } from '../shared/table-types';
+import { kernelPlan, registryHas } from './backend-kernels';
+import { BASE_FEATURES } from './images/base-model';
 
 export type { ProbeSpec } from './probe-measure';
 
 /** The choice is made this long after the probe starts, from the backends measured by then, in ms. */
 export const PROBE_BUDGET_MS = 2000;
+/**
+ * The budget for convolutional models, in ms: their speeds differ by an order of magnitude between
+ * backends (a 28 px digits CNN: about 9 images/s on tfjs's cpu, 230 on WebGL over SwiftShader), so
+ * a wrong choice costs far more than a longer probe, and a GPU backend (software or not) must get
+ * its turn before the choice.
+ */
+export const CONV_PROBE_BUDGET_MS = 15_000;
 /** A background (late) measurement is given up after this long, in ms. */
 export const LATE_PROBE_MAX_MS = 30_000;
 /** Relative loss difference tolerated against cpu (float32 reductions differ in order per backend). */
@@ -57,6 +66,14 @@ export const DEFAULT_PROBE_SPEC: ProbeSpec = { config: DEFAULT_CONFIG, numFeatur
 
 /** The probe's model for a job: the job's config at its dataset's input and output widths. */
 export function probeSpecFor(dataset: Dataset, config: TrainConfig): ProbeSpec {
+  if (dataset.kind === 'images') {
+    const numOutputs = Math.max(2, dataset.classNames.length);
+    if (config.model.kind === 'cnn') {
+      const side = config.model.imageSize;
+      return { config, numFeatures: side * side * dataset.channels, numOutputs, inputShape: [side, side, dataset.channels] };
+    }
+    return { config, numFeatures: BASE_FEATURES, numOutputs };
+  }
   const plan = config.table ?? dataset.defaultPlan;
   let numFeatures = 0;
   for (const c of dataset.columns) {
@@ -71,9 +88,23 @@ export function probeSpecFor(dataset: Dataset, config: TrainConfig): ProbeSpec {
 
 /** Speed ranking depends on model size: tiny nets are overhead-bound, large ones compute-bound. */
 export function sizeClass(spec: ProbeSpec): 'small' | 'medium' | 'large' {
+  const m = spec.config.model;
+  if (m.kind === 'cnn') {
+    // Compute, not parameters, decides for convolutions: multiply-adds per sample.
+    const side = spec.inputShape?.[0] ?? m.imageSize;
+    let channels = spec.inputShape?.[2] ?? 1;
+    let macs = 0;
+    m.blocks.forEach((b, i) => {
+      const s = side / 2 ** i;
+      macs += s * s * b.kernelSize * b.kernelSize * channels * b.filters;
+      channels = b.filters;
+    });
+    return macs < 1_000_000 ? 'small' : macs < 50_000_000 ? 'medium' : 'large';
+  }
+  const hidden = m.kind === 'mlp' ? m.hidden.map((l) => l.units) : [m.hidden];
   let params = 0;
   let fanIn = spec.numFeatures;
-  for (const units of [...spec.config.model.hidden.map((l) => l.units), spec.numOutputs]) {
+  for (const units of [...hidden, spec.numOutputs]) {
     params += fanIn * units + units;
     fanIn = units;
   }
@@ -120,9 +151,22 @@ function timedOut(backend: BackendName): BackendProbeResult {
  * Runs the probe and returns the ranking known at the deadline, plus the complete one to come.
  * `init` makes a backend current in this worker (for the local ones).
  */
-export async function runProbe(spec: ProbeSpec, init: BackendInit, order: readonly BackendName[] = probeOrder(), options: ProbeOptions = {}): Promise<ProbeRun> {
+export async function runProbe(
+  spec: ProbeSpec,
+  init: BackendInit,
+  fullOrder: readonly BackendName[] = probeOrder(),
+  options: ProbeOptions = {},
+  has: (kernel: string, backend: BackendName) => boolean = registryHas,
+): Promise<ProbeRun> {
   const started = performance.now();
-  const budgetMs = options.budgetMs ?? PROBE_BUDGET_MS;
+  const conv = spec.inputShape !== undefined;
+  const budgetMs = options.budgetMs ?? (conv ? CONV_PROBE_BUDGET_MS : PROBE_BUDGET_MS);
+  // A convolution on a software GPU still beats cpu many times over: it is measured before the choice.
+  options = conv ? { ...options, softwareGpu: false } : options;
+  // A backend that misses a kernel the model needs cannot train it at all: not probed.
+  const plan = kernelPlan(spec.config.model.kind, fullOrder, has);
+  const excluded: BackendProbeResult[] = plan.excluded.map((e) => ({ backend: e.backend, ok: false, samplesPerSec: null, warmupMs: null, reason: e.reason }));
+  const order = plan.allowed;
   const remote = options.remote;
   const remoteNames = remote ? order.filter((b) => REMOTE.includes(b)) : [];
   const localNames = order.filter((b) => !remoteNames.includes(b));
@@ -157,7 +201,7 @@ export async function runProbe(spec: ProbeSpec, init: BackendInit, order: readon
     clearTimeout(timer);
   }
   const inOrder = (extra: (b: BackendName) => BackendProbeResult): BackendProbeResult[] =>
-    order.map((b) => localResults.find((r) => r.backend === b) ?? remoteResults.get(b) ?? extra(b));
+    [...excluded, ...order.map((b) => localResults.find((r) => r.backend === b) ?? remoteResults.get(b) ?? extra(b))];
   const probeMs = performance.now() - started;
   const summary = summarize(inOrder((b) => pendingResult(b, probeMs, options.softwareGpu === true)), spec, probeMs);
   if ((summary.pending ?? []).length === 0) return { summary, late: null };

@@ -12,6 +12,8 @@ import { BACKENDS, type BackendAttempt, type BackendInfo, type BackendName, type
 import { probeOrder, probeWithCache, sizeClass, type ProbeSpec, type RemoteProbe } from './backend-probe';
 import { remoteProbe } from './probe-remote';
 import { whenTrainerIdle } from './trainer-idle';
+import { describeChoice, kernelPlan, registryHas } from './backend-kernels';
+import type { ModelKind } from '../shared/config';
 
 import { configureWasmThreads, wantedWasmThreads, wasmThreadsInUse } from './wasm-threads';
 // For its side effect: transposed matrix products on WASM go through XNNPACK and its threads.
@@ -139,11 +141,12 @@ async function tryBackend(name: BackendName): Promise<{ problem: string | null; 
  * Tries the forced backend alone when one is given (falling back only if it cannot run at all),
  * otherwise the automatic order.
  */
-export async function selectBackend(forced: BackendName | null, wasmThreads: number = wantedWasmThreads(null)): Promise<BackendInfo> {
+export async function selectBackend(forced: BackendName | null, wasmThreads: number = wantedWasmThreads(null), kind: ModelKind = 'mlp'): Promise<BackendInfo> {
   configureWasmThreads(wasmThreads);
-  const order: BackendName[] = forced ? [forced, ...BACKENDS.filter((b) => b !== forced)] : [...BACKENDS];
-  const attempts: BackendAttempt[] = [];
-  for (const name of order) {
+  const plan = kernelPlan(kind, forced ? [forced, ...BACKENDS.filter((b) => b !== forced)] : [...BACKENDS], registryHas);
+  const attempts: BackendAttempt[] = plan.excluded.map((e) => ({ backend: e.backend, ok: false, reason: e.reason }));
+  if (forced && plan.excluded.some((e) => e.backend === forced)) forced = null;
+  for (const name of plan.allowed) {
     const { problem, adapter } = await tryBackend(name);
     attempts.push({ backend: name, ok: problem === null, reason: problem });
     if (problem === null) {
@@ -222,7 +225,14 @@ export async function chooseBackend(
   onComplete?: (info: BackendInfo) => void,
 ): Promise<BackendInfo> {
   const threads = wasmThreadsFor(spec, wasmThreads);
-  if (forced) return selectBackend(forced, threads);
+  const kind = spec.config.model.kind;
+  // A forced backend that cannot train this model at all: the automatic choice among those that can.
+  const refused = forced ? kernelPlan(kind, [forced], registryHas).excluded[0] : undefined;
+  if (forced && !refused) return selectBackend(forced, threads, kind);
+  if (refused) {
+    const info = await chooseBackend(null, spec, db, wasmThreads, onComplete);
+    return { ...info, reason: `${refused.reason}; using ${LABEL[info.backend]} (${LABEL[refused.backend]} was chosen in the settings): ${info.reason}` };
+  }
   configureWasmThreads(threads);
   let summary: ProbeSummary;
   let late: Promise<ProbeSummary> | null = null;
@@ -235,22 +245,24 @@ export async function chooseBackend(
     summary = run.summary;
     late = run.late;
   } catch (err) {
-    const info = await selectBackend(null, threads);
+    const info = await selectBackend(null, threads, kind);
     return { ...info, reason: `the probe failed (${err instanceof Error ? err.message : String(err)}); ${info.reason}` };
   }
   const problem = await initBackend(summary.chosen);
   if (problem) {
-    const info = await selectBackend(null, threads);
+    const info = await selectBackend(null, threads, kind);
     return { ...info, reason: `the probe's choice failed now (${problem}); ${info.reason}` };
   }
   const attempts = (p: ProbeSummary): BackendAttempt[] => p.results.map((r) => ({ backend: r.backend, ok: r.ok, reason: r.reason }));
   const adapter = summary.chosen === 'webgpu' ? (await describeWebGpuAdapter()).adapter : null;
-  const info: BackendInfo = { backend: summary.chosen, reason: describeProbe(summary), attempts: attempts(summary), adapter, probe: summary, threads: threadsOf(summary.chosen) };
+  const kernels = describeChoice(kernelPlan(kind, BACKENDS, registryHas), summary.chosen);
+  const withKernels = (reason: string): string => (kernels ? `${kernels}: ${reason}` : reason);
+  const info: BackendInfo = { backend: summary.chosen, reason: withKernels(describeProbe(summary)), attempts: attempts(summary), adapter, probe: summary, threads: threadsOf(summary.chosen) };
   // The complete ranking is cached when it arrives; a failure there only means a new probe later.
   late
     ?.then((complete) => {
       const next = complete.chosen === info.backend ? '' : `; ${complete.chosen} measured faster, used from the next job on`;
-      onComplete?.({ ...info, reason: `${describeProbe(complete)}${next}`, attempts: attempts(complete), probe: complete });
+      onComplete?.({ ...info, reason: withKernels(`${describeProbe(complete)}${next}`), attempts: attempts(complete), probe: complete });
     })
     .catch((err: unknown) => console.warn('Lathe: the background backend probe failed', err));
   return info;

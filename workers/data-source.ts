@@ -1,5 +1,5 @@
 // Where the step loop gets its batches. A data source turns the run's RNG into an epoch's order
-// (a shuffle of table rows now; image batches and text windows next) and hands out device
+// (a shuffle of table rows, of images, or of image features; text windows next) and hands out device
 // batches. Its whole state is a function of the RNG state at the epoch's start and the batch
 // index, both of which the session checkpoints, so every kind of data resumes exactly through
 // one checkpoint format.
@@ -8,6 +8,7 @@ import type { TrainConfig } from '../shared/config';
 import type { Dataset } from '../shared/dataset';
 import type { SeededRng } from '../shared/rng';
 import { disposeData, prepareData, type Normalization, type PreparedData } from './data';
+import { prepareImageSource } from './images/prepare';
 import { objectiveFor, type Objective, type Task } from './objective';
 
 export interface Batch {
@@ -91,8 +92,15 @@ export class TableSource implements DataSource {
   }
 }
 
-/** The source and objective a dataset trains with: one place that knows every kind. */
-export function prepareSource(dataset: Dataset, config: TrainConfig): { source: DataSource; objective: Objective } {
+/**
+ * The source and objective a dataset trains with: one place that knows every kind. Asynchronous,
+ * because transfer learning first runs every image through its base model.
+ */
+export async function prepareSource(
+  dataset: Dataset, config: TrainConfig, onProgress?: (done: number, total: number) => void,
+): Promise<{ source: DataSource; objective: Objective }> {
+  if (dataset.kind === 'images') return prepareImageSource(dataset, config, onProgress);
+  if (config.model.kind !== 'mlp') throw new Error(`“${dataset.name}” is a table: train it with an MLP, not a ${config.model.kind.toUpperCase()}.`);
   const data = prepareData(dataset, config);
   const target = data.encoding.target;
   return {

@@ -3,13 +3,15 @@
 // list, rename and delete behind the Datasets panel. Every write is one IndexedDB transaction.
 import {
   datasetId, fingerprintDataset, fingerprintTable, summaryOf, tableBytes, tableDatasetFromMatrix, columnInfo,
-  type DatasetSummary, type TableDataset,
+  type Dataset, type DatasetSummary, type TableDataset,
 } from '../shared/dataset';
 import * as db from '../shared/db';
 import { isTerminal, type JobRecord } from '../shared/jobs';
 import { makeXorDataset, sampleInfo, type SampleId } from '../shared/samples';
 import { inferPlan, TableError, type TableData } from '../shared/table';
 import { readTable, type ReadTableOptions } from './table/read-table';
+import { imageDataset } from './images/import-images';
+import { readImageFile } from './images/sample-file';
 
 export interface DatasetDeps {
   database: () => Promise<db.LatheDb>;
@@ -29,7 +31,8 @@ export function isQuotaError(err: unknown): boolean {
   return name === 'QuotaExceededError' || (err instanceof Error && /quota/i.test(err.message));
 }
 
-async function store(deps: DatasetDeps, dataset: TableDataset): Promise<TableImport> {
+/** Stores a dataset in one transaction unless the same content is stored already; a full disk stores nothing. */
+export async function storeDataset(deps: DatasetDeps, dataset: Dataset): Promise<TableImport> {
   const database = await deps.database();
   const existing = await db.datasetByFingerprint(database, dataset.fingerprint);
   if (existing) return { dataset: existing, reused: true };
@@ -69,9 +72,13 @@ export async function tableDataset(
 }
 
 /** A sample as a dataset in memory (generated, or read from its file); nothing is stored. */
-export async function sampleDataset(deps: DatasetDeps, id: SampleId): Promise<TableDataset> {
+export async function sampleDataset(deps: DatasetDeps, id: SampleId): Promise<Dataset> {
   const info = sampleInfo(id);
   if (!info) throw new Error(`There is no sample “${id}”.`);
+  if (info.kind === 'images' && info.file) {
+    const set = readImageFile(info.file, new Uint8Array(await (await deps.sampleFile(info.file)).arrayBuffer()));
+    return imageDataset(set, { name: info.name, sourceId: id, source: 'sample', fileName: info.file, skipped: [], now: deps.now(), sampleId: id });
+  }
   if (!info.file) {
     const input = makeXorDataset();
     return tableDatasetFromMatrix(input, await fingerprintDataset(input), deps.now());
@@ -82,7 +89,7 @@ export async function sampleDataset(deps: DatasetDeps, id: SampleId): Promise<Ta
 
 /** A sample as a stored dataset, made (and stored) the first time it is asked for. */
 export async function ensureSample(deps: DatasetDeps, id: SampleId): Promise<TableImport> {
-  return store(deps, await sampleDataset(deps, id));
+  return storeDataset(deps, await sampleDataset(deps, id));
 }
 
 /**
@@ -109,7 +116,7 @@ export async function importTableFile(deps: DatasetDeps, file: Blob, options: Re
     );
   const { table, notices } = await readTable(file, options);
   const name = fileName.replace(/\.(csv|tsv|txt)$/i, '') || fileName;
-  return store(deps, await tableDataset(table, { sourceId: 'upload', name, fileName, source: 'upload', notices, now: deps.now() }));
+  return storeDataset(deps, await tableDataset(table, { sourceId: 'upload', name, fileName, source: 'upload', notices, now: deps.now() }));
 }
 
 /** Jobs that still need a dataset to resume, run, predict or export. */

@@ -4,7 +4,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { TableDataset } from '../shared/dataset';
 import {
-  EVALUATION_ROWS, MAX_SCATTER_POINTS, type ClassFigures, type Evaluation, type EvaluationRow,
+  EVALUATION_ROWS, MAX_SCATTER_POINTS, type ClassFigures, type ClassificationEvaluation, type Evaluation, type EvaluationRow,
 } from '../shared/evaluation';
 import { decodeRegression, encodeFeatures, fileLineOfRow, type TableEncoding } from '../shared/table';
 import { float32Text } from '../shared/table-build';
@@ -55,6 +55,30 @@ function softmaxRow(values: Float32Array): number[] {
   return exps.map((e) => e / sum);
 }
 
+/** Per-class precision, recall and F1, accuracy and macro F1 of a confusion matrix (`[actual][predicted]`). */
+export function classificationFigures(confusion: number[][], classNames: string[]): ClassificationEvaluation {
+  const perClass: ClassFigures[] = classNames.map((name, c) => {
+    const tp = confusion[c]![c]!;
+    const support = confusion[c]!.reduce((a, b) => a + b, 0);
+    const predictedAs = confusion.reduce((a, row) => a + row[c]!, 0);
+    const precision = predictedAs > 0 ? tp / predictedAs : null;
+    const recall = support > 0 ? tp / support : null;
+    const f1 = precision !== null && recall !== null && precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : null;
+    return { name, precision, recall, f1, support };
+  });
+  const scored = perClass.filter((c) => c.support > 0 && c.f1 !== null);
+  const correct = confusion.reduce((a, row, c) => a + row[c]!, 0);
+  const n = confusion.reduce((a, row) => a + row.reduce((x, y) => x + y, 0), 0);
+  return {
+    kind: 'classification',
+    classNames: [...classNames],
+    confusion,
+    perClass,
+    accuracy: n > 0 ? correct / n : 0,
+    macroF1: scored.length > 0 ? scored.reduce((a, c) => a + c.f1!, 0) / perClass.filter((c) => c.support > 0).length : null,
+  };
+}
+
 export interface EvaluationInput {
   jobId: string;
   step: number;
@@ -97,27 +121,7 @@ export async function evaluateTable(input: EvaluationInput): Promise<Evaluation>
       if (predicted !== actual && wrong.length < EVALUATION_ROWS / 2) wrong.push(row());
       else if (predicted === actual && right.length < EVALUATION_ROWS) right.push(row());
     }
-    const perClass: ClassFigures[] = target.classNames.map((name, c) => {
-      const tp = confusion[c]![c]!;
-      const support = confusion[c]!.reduce((a, b) => a + b, 0);
-      const predictedAs = confusion.reduce((a, row) => a + row[c]!, 0);
-      const precision = predictedAs > 0 ? tp / predictedAs : null;
-      const recall = support > 0 ? tp / support : null;
-      const f1 = precision !== null && recall !== null && precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : null;
-      return { name, precision, recall, f1, support };
-    });
-    const scored = perClass.filter((c) => c.support > 0 && c.f1 !== null);
-    const correct = confusion.reduce((a, row, c) => a + row[c]!, 0);
-    return {
-      ...base,
-      kind: 'classification',
-      classNames: [...target.classNames],
-      confusion,
-      perClass,
-      accuracy: correct / n,
-      macroF1: scored.length > 0 ? scored.reduce((a, c) => a + c.f1!, 0) / perClass.filter((c) => c.support > 0).length : null,
-      rows: [...wrong, ...right].slice(0, EVALUATION_ROWS),
-    };
+    return { ...base, ...classificationFigures(confusion, target.classNames), rows: [...wrong, ...right].slice(0, EVALUATION_ROWS) };
   }
   const actualCol = dataset.table.columns.find((c) => c.name === target.name)!;
   const points: { actual: number; predicted: number }[] = [];

@@ -1,15 +1,57 @@
 // Builds the model and optimizer a TrainConfig describes, with seeded initialisers so that the same
-// seed always gives the same starting weights.
+// seed always gives the same starting weights. One switch on the model kind: a Dense MLP (tables),
+// a small CNN (images), or the head trained on a frozen base's features (transfer learning).
 import * as tf from '@tensorflow/tfjs';
-import type { OptimizerName, TrainConfig } from '../shared/config';
+import type { CnnConfig, OptimizerName, TrainConfig, TransferConfig } from '../shared/config';
+import { seededDropout } from './images/seeded-dropout';
 
 export interface ModelShape {
   numFeatures: number;
   /** Number of classes for classification; 1 for regression. */
   numOutputs: number;
+  /** One sample's shape when it is not a flat vector, e.g. [28, 28, 1] for a CNN. */
+  inputShape?: number[];
+}
+
+/** A layer's seeded initializer: derived per layer so layers differ, yet a run is reproducible from its seed alone. */
+function init(config: TrainConfig, layer: number): ReturnType<typeof tf.initializers.glorotUniform> {
+  return tf.initializers.glorotUniform({ seed: (config.seed + 7919 * (layer + 1)) >>> 0 });
+}
+
+function buildCnn(config: TrainConfig, m: CnnConfig, shape: ModelShape): tf.Sequential {
+  const model = tf.sequential();
+  const inputShape = shape.inputShape ?? [m.imageSize, m.imageSize, 1];
+  let layer = 0;
+  m.blocks.forEach((b, i) => {
+    model.add(
+      tf.layers.conv2d({
+        filters: b.filters, kernelSize: b.kernelSize, padding: 'same', activation: 'relu',
+        inputShape: i === 0 ? inputShape : undefined, kernelInitializer: init(config, layer++), biasInitializer: 'zeros',
+      }),
+    );
+    model.add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }));
+  });
+  model.add(tf.layers.flatten());
+  if (m.dropout > 0) model.add(seededDropout({ rate: m.dropout }, 1));
+  if (m.dense > 0) {
+    model.add(tf.layers.dense({ units: m.dense, activation: 'relu', kernelInitializer: init(config, layer++), biasInitializer: 'zeros' }));
+    if (m.dropout > 0) model.add(seededDropout({ rate: m.dropout }, 2));
+  }
+  model.add(tf.layers.dense({ units: shape.numOutputs, activation: 'linear', kernelInitializer: init(config, layer), biasInitializer: 'zeros' }));
+  return model;
+}
+
+/** Teachable Machine's head: Dense(hidden, relu) on the base's features, then the class logits. */
+function buildHead(config: TrainConfig, m: TransferConfig, shape: ModelShape): tf.Sequential {
+  const model = tf.sequential();
+  model.add(tf.layers.dense({ units: m.hidden, activation: 'relu', inputShape: [shape.numFeatures], kernelInitializer: init(config, 0), biasInitializer: 'zeros' }));
+  model.add(tf.layers.dense({ units: shape.numOutputs, activation: 'linear', kernelInitializer: init(config, 1), biasInitializer: 'zeros' }));
+  return model;
 }
 
 export function buildModel(config: TrainConfig, shape: ModelShape): tf.Sequential {
+  if (config.model.kind === 'cnn') return buildCnn(config, config.model, shape);
+  if (config.model.kind === 'transfer') return buildHead(config, config.model, shape);
   const model = tf.sequential();
   const layers = [...config.model.hidden, { units: shape.numOutputs, activation: 'linear' as const }];
   layers.forEach((layer, i) => {
@@ -18,8 +60,7 @@ export function buildModel(config: TrainConfig, shape: ModelShape): tf.Sequentia
         units: layer.units,
         activation: layer.activation,
         inputShape: i === 0 ? [shape.numFeatures] : undefined,
-        // Derived per layer so layers differ, yet a run is reproducible from its seed alone.
-        kernelInitializer: tf.initializers.glorotUniform({ seed: (config.seed + 7919 * (i + 1)) >>> 0 }),
+        kernelInitializer: init(config, i),
         biasInitializer: 'zeros',
       }),
     );

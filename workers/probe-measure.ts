@@ -12,11 +12,15 @@ export const TIMED_SLICE_MS = 150;
 /** Identical steps every backend runs from identical weights; their losses must agree with cpu. */
 const AGREEMENT_STEPS = 3;
 const PROBE_SEED = 1234;
+/** Images per probe step for a CNN: enough to time, small enough for the cpu reference to be quick. */
+const CONV_PROBE_BATCH = 4;
 
 export interface ProbeSpec {
   config: TrainConfig;
   numFeatures: number;
   numOutputs: number;
+  /** One sample's shape when it is not a flat vector (a CNN's image). */
+  inputShape?: number[];
 }
 
 /** Makes a backend current; returns a problem, or null when it works. */
@@ -30,14 +34,14 @@ export async function probeOne(backend: BackendName, spec: ProbeSpec, init: Back
   const t0 = performance.now();
   const problem = await init(backend);
   if (problem) return { backend, ok: false, samplesPerSec: null, warmupMs: null, reason: problem };
-  const batch = Math.min(spec.config.batchSize, 256);
+  const batch = Math.min(spec.config.batchSize, spec.inputShape ? CONV_PROBE_BATCH : 256);
   const rng = SeededRng.fromSeed(PROBE_SEED);
   const xData = Float32Array.from({ length: batch * spec.numFeatures }, () => rng.nextGaussian());
   const yData = Int32Array.from({ length: batch }, () => rng.nextInt(spec.numOutputs));
   const config = { ...spec.config, seed: PROBE_SEED };
-  const model = buildModel(config, { numFeatures: spec.numFeatures, numOutputs: spec.numOutputs });
+  const model = buildModel(config, { numFeatures: spec.numFeatures, numOutputs: spec.numOutputs, inputShape: spec.inputShape });
   const optimizer = buildOptimizer(config.optimizer, config.learningRate);
-  const x = tf.tensor2d(xData, [batch, spec.numFeatures]);
+  const x = tf.tensor(xData, [batch, ...(spec.inputShape ?? [spec.numFeatures])]);
   const y = tf.oneHot(tf.tensor1d(yData, 'int32'), spec.numOutputs);
   const loss = (): tf.Scalar =>
     spec.numOutputs > 1

@@ -58,8 +58,14 @@ export async function loadSession(
     throw new JobProblem(`Resume refused: the checkpoint was made with a different training configuration (hash ${checkpoint.configHash.slice(0, 12)}, the job now has ${configHash.slice(0, 12)}). Resuming would not continue the same run.`);
   if (checkpoint && checkpoint.datasetFingerprint !== dataset.fingerprint)
     throw new JobProblem(`Resume refused: the dataset differs from the one the checkpoint was trained on (fingerprint ${checkpoint.datasetFingerprint.slice(0, 12)} ≠ ${dataset.fingerprint.slice(0, 12)}).`);
-  const { source, objective } = prepareSource(dataset, job.config);
-  const model = buildModel(job.config, { numFeatures: source.inputShape[0]!, numOutputs: source.numOutputs });
+  let prepared: Awaited<ReturnType<typeof prepareSource>>;
+  try {
+    prepared = await prepareSource(dataset, job.config);
+  } catch (err) {
+    throw new JobProblem(err instanceof Error ? err.message : String(err));
+  }
+  const { source, objective } = prepared;
+  const model = buildModel(job.config, { numFeatures: source.inputShape[0]!, numOutputs: source.numOutputs, inputShape: source.inputShape });
   const optimizer = buildOptimizer(job.config.optimizer, job.config.learningRate);
   let restored: SessionState | undefined;
   try {

@@ -13,7 +13,7 @@ import { evaluateTable } from './evaluate';
 import { predictFile } from './predict-file';
 import type { Active } from './run-state';
 import { usableRows, validatePlan, type TableEncoding } from '../shared/table';
-import type { Dataset } from '../shared/dataset';
+import { requireTable, type TableDataset } from '../shared/dataset';
 
 export interface TableApiDeps extends DatasetDeps {
   ensureBackend: () => Promise<unknown>;
@@ -42,10 +42,13 @@ async function modelFor(deps: TableApiDeps, jobId: string): Promise<{ model: Tab
 export function createTableApi(deps: TableApiDeps): TableApi {
   let importing: AbortController | null = null;
   /** The dataset checkPlan read last: the page checks one dataset's plan many times while it is edited. */
-  let cached: Dataset | null = null;
+  let cached: TableDataset | null = null;
   return {
     async checkPlan(datasetId, plan) {
-      if (cached?.id !== datasetId) cached = (await db.getDataset(await deps.database(), datasetId)) ?? null;
+      if (cached?.id !== datasetId) {
+        const stored = await db.getDataset(await deps.database(), datasetId);
+        cached = stored ? requireTable(stored, 'A column plan') : null;
+      }
       if (!cached) throw new Error('That dataset is no longer stored.');
       const problems = validatePlan(cached.table, plan);
       if (problems.length > 0 && !cached.table.columns.some((c) => c.name === plan.target)) return { problems, rows: 0, dropped: 0, imputed: 0 };
@@ -90,8 +93,9 @@ export function createTableApi(deps: TableApiDeps): TableApi {
       const a = deps.live(jobId);
       if (a) {
         const source = a.session.source as TableSource;
-        const dataset = await db.getDataset(await deps.database(), a.job.datasetId);
-        if (!dataset) throw new Error('The dataset of this job is no longer stored.');
+        const stored = await db.getDataset(await deps.database(), a.job.datasetId);
+        if (!stored) throw new Error('The dataset of this job is no longer stored.');
+        const dataset = requireTable(stored, 'This evaluation');
         return evaluateTable({
           jobId, step: a.session.cursor.globalStep, live: a.state === 'running', model: a.session.model,
           encoding: source.data.encoding, dataset, valRows: source.data.valRows,

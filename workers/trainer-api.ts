@@ -18,6 +18,8 @@ import { isQuotaError, persistCheckpoint, runLoop, snapshotJob, type Active, typ
 import { armBreakpoint, where } from './breakpoints';
 import { createTransferApi } from './export';
 import { createTableApi } from './table-api';
+import { createImageApi, modelFitsImages } from './images/image-api';
+import type { ImageDecoder } from './images/decode';
 import { DEFAULT_PROBE_SPEC, probeSpecFor, sizeClass, type ProbeSpec } from './backend-probe';
 import * as tf from '@tensorflow/tfjs';
 
@@ -39,6 +41,8 @@ export interface TrainerDeps {
   now?: () => number;
   /** A sample file under public/samples/ (fetched in the browser; read from disk in tests). */
   sampleFile: (file: string) => Promise<Blob>;
+  /** Decodes images and camera frames (createImageBitmap + OffscreenCanvas in browsers; a fake in Node). */
+  imageDecoder: ImageDecoder;
 }
 
 export function createTrainerApi(deps: TrainerDeps): TrainerApi {
@@ -84,7 +88,7 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
   }
 
   async function ensureBackend(spec: ProbeSpec = DEFAULT_PROBE_SPEC): Promise<BackendInfo> {
-    const key = `${settings.backend ?? 'auto'}|${sizeClass(spec)}|${settings.wasmThreads ?? 'all'} threads`;
+    const key = `${settings.backend ?? 'auto'}|${spec.config.model.kind}|${sizeClass(spec)}|${settings.wasmThreads ?? 'all'} threads`;
     // A job held in memory (running, or paused) keeps its backend: re-initialising WASM for a new
     // thread count would destroy its tensors. Setting changes apply from the next job on.
     if (backendInfo && (backendKey === key || (active !== null && active.state !== 'ended'))) return backendInfo;
@@ -109,6 +113,10 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
     }
     return a;
   }
+
+  const live = (jobId: string): Active | null => (active && active.job.id === jobId && active.state !== 'ended' ? active : null);
+  const tableApi = createTableApi({ database, now, sampleFile: deps.sampleFile, ensureBackend, live });
+  const { evaluateImageJob, ...imageApi } = createImageApi({ database, now, sampleFile: deps.sampleFile, decoder: deps.imageDecoder, ensureBackend, live });
 
   const api: TrainerApi = {
     async init(s, l) {
@@ -140,8 +148,9 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
               if (!d) throw new Error('That dataset is no longer stored (it was deleted); choose another one.');
               return d;
             });
-      const planProblems = validatePlan(stored.table, config.table ?? stored.defaultPlan);
+      const planProblems = stored.kind === 'table' ? validatePlan(stored.table, config.table ?? stored.defaultPlan) : modelFitsImages(stored, config);
       if (planProblems.length > 0) throw new TableError(planProblems.join(' '));
+      if (stored.kind === 'table' && config.model.kind !== 'mlp') throw new TableError(`“${stored.name}” is a table: train it with an MLP, not a ${config.model.kind.toUpperCase()}.`);
       const t = now();
       const job: JobRecord = {
         id: crypto.randomUUID(), name, state: 'queued', datasetId: stored.id, config, configHash: await hashConfig(config),
@@ -303,7 +312,11 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
     // Export and import (issue 4), delegated to workers/export/.
     ...createTransferApi({ database, now, sampleFile: deps.sampleFile, ensureBackend, onJob: (job) => emit({ type: 'job', job }) }),
     // Datasets, evaluation and predictions (issue 8), delegated to table-api.ts.
-    ...createTableApi({ database, now, sampleFile: deps.sampleFile, ensureBackend, live: (jobId: string) => (active && active.job.id === jobId && active.state !== 'ended' ? active : null) }),
+    ...tableApi,
+    // Image datasets, camera frames and image predictions (issue 9), delegated to images/image-api.ts.
+    ...imageApi,
+    // One evaluation for every kind: an image job's has a grid of misclassified images.
+    evaluate: async (jobId) => (await evaluateImageJob(jobId)) ?? tableApi.evaluate(jobId),
   };
   return api;
 }

@@ -10,6 +10,7 @@ import { chooseBackend, initBackend } from './backend';
 import { probeOne } from './probe-measure';
 import { PROBE_WORKER_NAME, type ProbeWorkerApi } from './probe-remote';
 import { createTrainerApi } from './trainer-api';
+import { browserDecoder } from './images/decode';
 
 /** Sample files are served with the app (and precached by its service worker). */
 async function sampleFile(file: string): Promise<Blob> {
@@ -25,7 +26,7 @@ function buffersOf(files: ExportedFile[]): ArrayBuffer[] {
 }
 
 function trainer(): TrainerApi {
-  const api = createTrainerApi({ openDb: () => openLatheDb(), selectBackend: chooseBackend, sampleFile });
+  const api = createTrainerApi({ openDb: () => openLatheDb(), selectBackend: chooseBackend, sampleFile, imageDecoder: browserDecoder });
   return {
     ...api,
     async exportModel(jobId, options) {
@@ -37,6 +38,13 @@ function trainer(): TrainerApi {
         return await api.importTable(file, onProgress);
       } finally {
         // A Comlink proxy holds a MessagePort until released.
+        (onProgress as Partial<Comlink.Remote<unknown>> | undefined)?.[Comlink.releaseProxy]?.();
+      }
+    },
+    async importImages(request, onProgress) {
+      try {
+        return await api.importImages(request, onProgress);
+      } finally {
         (onProgress as Partial<Comlink.Remote<unknown>> | undefined)?.[Comlink.releaseProxy]?.();
       }
     },

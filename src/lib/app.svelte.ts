@@ -8,6 +8,8 @@ import type { TabMessage, WorkerEvent } from '../../shared/protocol';
 import { JobsStore } from './jobs.svelte';
 import { Leadership } from './leadership';
 import { DatasetsStore, TABLE_FILE } from './datasets.svelte';
+import { ImagesStore } from './images.svelte';
+import { imageDrop } from './image-files';
 import { TableResults } from './table-results.svelte';
 import { Scheduler, type JobCommand } from './scheduler';
 import { SettingsStore } from './settings.svelte';
@@ -40,6 +42,19 @@ export class Lathe {
   readonly datasets = new DatasetsStore();
   /** The optional sync server: outbox pushes, other devices' jobs, remote cancel. */
   readonly sync = new Sync();
+  /** Image datasets from folders, files and the camera (issue 9). */
+  readonly images = new ImagesStore(
+    () => this.#client,
+    (dataset) => {
+      void this.datasets
+        .refresh()
+        .then(() => this.onImagesAdded?.(dataset))
+        .catch((e: unknown) => this.report(e, 'Could not read the datasets'));
+      this.#channel.post({ type: 'datasets-changed' });
+    },
+  );
+  /** Where added images go once stored: the setup form selects them. */
+  onImagesAdded: ((dataset: DatasetSummary) => void) | null = null;
   /** Evaluation and predictions of table jobs. */
   readonly results = new TableResults(() => this.#client);
   readonly settings: SettingsStore;
@@ -95,6 +110,11 @@ export class Lathe {
       jobQueued: (job) => this.#queued(job),
       isTable: (file) => TABLE_FILE.test(file.name),
       addTable: (file) => this.addTable(file),
+      dropImages: (transfer) => {
+        const walk = imageDrop(transfer);
+        if (walk) void this.images.importDropped(walk);
+        return walk !== null;
+      },
     });
   }
 

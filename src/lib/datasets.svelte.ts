@@ -79,7 +79,7 @@ export class DatasetsStore {
       this.#deps?.announce();
       this.status = result.reused
         ? `“${file.name}” is already stored as “${result.dataset.name}”; using that.`
-        : `Added “${result.dataset.name}”: ${result.dataset.rows.toLocaleString('en-US')} rows, ${result.dataset.columns.length} columns.`;
+        : `Added “${result.dataset.name}”: ${result.dataset.rows.toLocaleString('en-US')} rows, ${result.dataset.kind === 'table' ? result.dataset.columns.length : 0} columns.`;
       return result;
     } catch (error) {
       this.error = `Could not add “${file.name}”: ${message(error)}`;

@@ -12,9 +12,12 @@ export function mergeJobs(stored: readonly JobRecord[], live: readonly JobRecord
   return sortByCreation([...stored.map((j) => liveById.get(j.id) ?? j), ...live.filter((j) => !storedIds.has(j.id))]);
 }
 
-/** A readable default name, e.g. "XOR · 8×8 tanh · adam". */
+/** A readable default name, e.g. "XOR · 8×8 tanh · adam", "Digits · CNN 16-32 at 28 px · adam". */
 export function defaultJobName(datasetName: string, config: JobRecord['config']): string {
-  const layers = config.model.hidden.map((l) => l.units).join('×') || 'no hidden layers';
-  const activations = [...new Set(config.model.hidden.map((l) => l.activation))].join('/');
+  const m = config.model;
+  if (m.kind === 'cnn') return `${datasetName} · CNN ${m.blocks.map((b) => b.filters).join('-')} at ${m.imageSize} px · ${config.optimizer}`;
+  if (m.kind === 'transfer') return `${datasetName} · MobileNetV2 + ${m.hidden} · ${config.optimizer}`;
+  const layers = m.hidden.map((l) => l.units).join('×') || 'no hidden layers';
+  const activations = [...new Set(m.hidden.map((l) => l.activation))].join('/');
   return `${datasetName} · ${layers}${activations ? ` ${activations}` : ''} · ${config.optimizer}`;
 }

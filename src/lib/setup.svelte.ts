@@ -1,7 +1,7 @@
 // The setup form's state: the chosen dataset (a sample, or a stored upload), how its columns are
 // used (the plan: target, task, column types, missing values, checked against the rows by the
 // worker), and the training config. It survives failed submits, so nothing typed is lost.
-import { DEFAULT_CONFIG, validateConfig, type HiddenLayer, type TrainConfig } from '../../shared/config';
+import { DEFAULT_CONFIG, validateConfig, type HiddenLayer, type MlpConfig, type ModelKind, type TrainConfig } from '../../shared/config';
 import type { DatasetSummary } from '../../shared/dataset';
 import { validateBreakpoint, type Breakpoint } from '../../shared/jobs';
 import type { PlanCheck } from '../../shared/protocol';
@@ -20,6 +20,34 @@ export const TABLE_CONFIG: TrainConfig = {
   model: { kind: 'mlp', hidden: [{ units: 32, activation: 'relu' }, { units: 16, activation: 'relu' }] },
   learningRate: 0.01,
   batchSize: 32,
+  epochs: 50,
+  validationSplit: 0.2,
+};
+
+/** For a user's own images: the CNN preset, at 32 px (resized from the stored 96 px). */
+export const CNN_CONFIG: TrainConfig = {
+  ...DEFAULT_CONFIG,
+  model: {
+    kind: 'cnn',
+    imageSize: 32,
+    blocks: [{ filters: 16, kernelSize: 3 }, { filters: 32, kernelSize: 3 }, { filters: 64, kernelSize: 3 }],
+    dense: 64,
+    dropout: 0.25,
+    augment: { flip: true, shift: 0.1, brightness: 0.2 },
+  },
+  learningRate: 0.001,
+  batchSize: 32,
+  epochs: 20,
+  validationSplit: 0.2,
+};
+
+/** Transfer learning as Teachable Machine does it: Dense 100 relu on the base's features, Adam at 0.001. */
+export const TRANSFER_CONFIG: TrainConfig = {
+  ...DEFAULT_CONFIG,
+  model: { kind: 'transfer', base: 'mobilenet-v2', imageSize: 96, hidden: 100 },
+  optimizer: 'adam',
+  learningRate: 0.001,
+  batchSize: 16,
   epochs: 50,
   validationSplit: 0.2,
 };
@@ -53,8 +81,12 @@ export class SetupForm {
     this.loadError ?? (this.dataset ? describeDataset(this.dataset, this.plan) : 'Loading the dataset…'),
   );
   readonly canTrain: boolean = $derived(
-    this.problems.length === 0 && this.dataset !== null && this.plan !== null && this.check !== null && !this.checking && !this.submitting,
+    this.problems.length === 0 &&
+      this.dataset !== null &&
+      (this.dataset.kind === 'images' || (this.plan !== null && this.check !== null && !this.checking)) &&
+      !this.submitting,
   );
+  readonly isImages: boolean = $derived(this.dataset?.kind === 'images' || sampleInfo(this.datasetId)?.kind === 'images');
 
   #client: () => SetupClient | null;
   #loadToken = 0;
@@ -83,8 +115,11 @@ export class SetupForm {
     this.loadError = null;
     const sample = isSampleId(id) ? sampleInfo(id) : undefined;
     if (sample) this.config = structuredClone(sample.recommended);
+    // Images train a CNN or a transfer head; tables an MLP: a config of the other kind never fits.
+    else if (stored?.kind === 'images' && this.config.model.kind === 'mlp') this.config = structuredClone(CNN_CONFIG);
+    else if (stored?.kind === 'table' && this.config.model.kind !== 'mlp') this.config = structuredClone(TABLE_CONFIG);
     // Leaving a sample for an upload: the sample's tuned settings would not fit it.
-    else if (isSampleId(previous)) this.config = structuredClone(TABLE_CONFIG);
+    else if (isSampleId(previous)) this.config = structuredClone(stored?.kind === 'images' ? CNN_CONFIG : TABLE_CONFIG);
     try {
       let dataset = stored ?? null;
       if (sample) {
@@ -98,11 +133,25 @@ export class SetupForm {
       // The user may have picked another dataset while this one loaded.
       if (token !== this.#loadToken) return;
       this.dataset = dataset;
+      if (dataset.kind === 'images') return;
       this.plan = structuredClone(dataset.defaultPlan);
       this.#scheduleCheck(0);
     } catch (error) {
       if (token === this.#loadToken) this.loadError = `Could not load the dataset: ${error instanceof Error ? error.message : String(error)}`;
     }
+  }
+
+  /** A freshly added image dataset: selected, with the CNN preset unless an image model is set up already. */
+  async chooseImages(dataset: DatasetSummary): Promise<void> {
+    if (this.config.model.kind === 'mlp') this.config = structuredClone(CNN_CONFIG);
+    await this.choose(dataset.id, dataset);
+  }
+
+  /** Switches an image job between the CNN and transfer learning (each with its preset settings). */
+  setModelKind(kind: ModelKind): void {
+    if (kind === this.config.model.kind) return;
+    const preset = kind === 'transfer' ? TRANSFER_CONFIG : kind === 'cnn' ? CNN_CONFIG : TABLE_CONFIG;
+    this.config = { ...structuredClone(preset), seed: this.config.seed };
   }
 
   /** A freshly added upload: selected, with the table defaults. */
@@ -112,7 +161,7 @@ export class SetupForm {
   }
 
   setTarget(name: string): void {
-    if (!this.plan || !this.dataset) return;
+    if (!this.plan || this.dataset?.kind !== 'table') return;
     const columns = { ...this.plan.columns };
     const previous = this.plan.target;
     delete columns[name];
@@ -142,7 +191,13 @@ export class SetupForm {
     this.#scheduleCheck();
   }
 
+  /** The MLP being edited (tables), or null for an image model. */
+  get mlp(): MlpConfig | null {
+    return this.config.model.kind === 'mlp' ? this.config.model : null;
+  }
+
   addLayer(): void {
+    if (this.config.model.kind !== 'mlp') return;
     const hidden = this.config.model.hidden;
     if (hidden.length >= MAX_HIDDEN_LAYERS) return;
     const last: HiddenLayer = hidden[hidden.length - 1] ?? { units: 8, activation: 'relu' };
@@ -150,7 +205,7 @@ export class SetupForm {
   }
 
   removeLayer(index: number): void {
-    this.config.model.hidden.splice(index, 1);
+    if (this.config.model.kind === 'mlp') this.config.model.hidden.splice(index, 1);
   }
 
   jobName(): string {
@@ -159,7 +214,8 @@ export class SetupForm {
 
   /** The config a job is submitted with: the form's settings and plan. */
   jobConfig(): TrainConfig {
-    return { ...$state.snapshot(this.config), ...(this.plan ? { table: $state.snapshot(this.plan) } : {}) };
+    const table = this.plan && this.dataset?.kind === 'table' ? { table: $state.snapshot(this.plan) } : {};
+    return { ...$state.snapshot(this.config), ...table };
   }
 
   #scheduleCheck(delayMs = PLAN_CHECK_DELAY_MS): void {
@@ -186,6 +242,8 @@ export class SetupForm {
 }
 
 export function describeDataset(d: DatasetSummary, plan: TablePlan | null): string {
+  if (d.kind === 'images')
+    return `${d.rows.toLocaleString('en-US')} images · ${d.classNames.length} classes · ${d.size} px ${d.channels === 1 ? 'grey' : 'colour'}`;
   const used = plan ? Object.values(plan.columns).filter((t) => t !== 'ignored').length : d.columns.length - 1;
   const task = plan ? (plan.task === 'classification' ? `classification of ${plan.target}` : `regression of ${plan.target}`) : '';
   return `${d.rows.toLocaleString('en-US')} rows · ${used} input columns · ${task}`;

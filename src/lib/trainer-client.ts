@@ -11,7 +11,10 @@ import type {
 } from '../../shared/package-format';
 import type {
   BackendInfo,
+  CaptureCounts,
   DatasetDeleteOutcome,
+  ImageImport,
+  ImageImportRequest,
   PlanCheck,
   SubmitRequest,
   TableImport,
@@ -144,7 +147,7 @@ export class TrainerClient {
   }
 
   renameDataset(id: string, name: string): Promise<DatasetSummary> {
-    return this.#call('renameDataset', (api) => api.renameDataset(id, name));
+    return this.#call<DatasetSummary>('renameDataset', (api) => api.renameDataset(id, name));
   }
 
   deleteDataset(id: string, options: { force: boolean }): Promise<DatasetDeleteOutcome> {
@@ -165,6 +168,33 @@ export class TrainerClient {
 
   predictFile(jobId: string, file: File): Promise<ExportedFile> {
     return this.#call('predictFile', (api) => api.predictFile(jobId, file), TABLE_IMPORT_TIMEOUT_MS);
+  }
+
+  // ---- Images (issue 9): decoding, camera frames and image predictions happen in the worker ----
+
+  /** The files are handed over as File handles; the worker reads and decodes them. */
+  importImages(request: ImageImportRequest, onProgress: (done: number, total: number) => void): Promise<ImageImport> {
+    // The worker releases this proxy (and its MessagePort) when the import ends.
+    return this.#call('importImages', (api) => api.importImages(request, Comlink.proxy(onProgress)), TABLE_IMPORT_TIMEOUT_MS);
+  }
+
+  cancelImageImport(): Promise<void> {
+    return this.#call('cancelImageImport', (api) => api.cancelImageImport());
+  }
+
+  /** The frame is transferred: it is closed here. */
+  captureFrame(label: string, frame: ImageBitmap): Promise<CaptureCounts> {
+    return this.#call('captureFrame', (api) => api.captureFrame(label, Comlink.transfer(frame, [frame])));
+  }
+
+  clearCapture(label: string | null): Promise<CaptureCounts> {
+    return this.#call('clearCapture', (api) => api.clearCapture(label));
+  }
+
+  /** A camera frame is transferred; a file is handed over as is. */
+  predictImage(jobId: string, image: Blob | ImageBitmap): Promise<Prediction> {
+    const call = image instanceof Blob ? image : Comlink.transfer(image, [image]);
+    return this.#call('predictImage', (api) => api.predictImage(jobId, call), FILE_CALL_TIMEOUT_MS);
   }
 
   async start(jobId: string): Promise<JobRecord> {

@@ -26,6 +26,8 @@ export interface TransferDeps {
   /** Whether a picked or dropped file is a table (it becomes a dataset, not an import). */
   isTable: (file: File) => boolean;
   addTable: (file: File) => Promise<void>;
+  /** A drop of a folder or of images: taken (true) by the image import, which must read it during the event. */
+  dropImages?: (transfer: DataTransfer) => boolean;
 }
 
 export interface PredictionView {
@@ -218,6 +220,7 @@ export class Transfer {
     if (files.length > 0 || this.dragging) event.preventDefault();
     this.#dragDepth = 0;
     this.dragging = false;
+    if (event.dataTransfer && this.#deps.dropImages?.(event.dataTransfer)) return Promise.resolve();
     return this.importFiles(files);
   }
 

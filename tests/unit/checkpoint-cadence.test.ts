@@ -36,7 +36,7 @@ async function run(costMs: number, intervalMs: number, epochs: number): Promise<
   };
   const dataset = tableDatasetFromMatrix(xor(), 'f', 0);
   const config = { ...TEST_CONFIG, epochs };
-  const { source, objective } = prepareSource(dataset, config);
+  const { source, objective } = await prepareSource(dataset, config);
   const model = buildModel(config, { numFeatures: source.inputShape[0]!, numOutputs: source.numOutputs });
   const s = new TrainingSession({
     config, source, objective, model, optimizer: buildOptimizer(config.optimizer, config.learningRate),

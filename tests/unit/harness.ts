@@ -9,13 +9,27 @@ import type { JobRecord } from '../../shared/jobs';
 import type { TrainerApi, WorkerEvent, WorkerSettings } from '../../shared/protocol';
 import { makeXorDataset } from '../../shared/samples';
 import { createTrainerApi } from '../../workers/trainer-api';
+import { setBaseModelFiles, type BaseModelFiles } from '../../workers/images/base-model';
+import { imageAssetFiles, MOBILENET_DIR } from '../../scripts/image-assets.mjs';
+import { fakeDecoder } from '../fixtures/image-helpers';
 
 let dbCounter = 0;
 
 /** The app's sample files, read from public/samples/ as the worker would fetch them. */
 export async function sampleFileFromDisk(file: string): Promise<Blob> {
+  // Image samples are made at build time (scripts/image-assets.mjs), not kept in public/.
+  const built = imageAssetFiles().get(`samples/${file}`);
+  if (built) return new Blob([new Uint8Array(built)]);
   return new Blob([readFileSync(new URL(`../../public/samples/${file}`, import.meta.url))]);
 }
+
+// The transfer base, as the build serves it, read in Node.
+setBaseModelFiles(async () => {
+  const files = imageAssetFiles();
+  const json = JSON.parse(files.get(`${MOBILENET_DIR}/model.json`)!.toString()) as BaseModelFiles['modelJson'];
+  const w = files.get(`${MOBILENET_DIR}/weights.bin`)!;
+  return { modelJson: json, weights: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength) as ArrayBuffer };
+});
 
 export function freshDbName(): string {
   return `lathe-test-${process.pid}-${++dbCounter}`;
@@ -46,6 +60,7 @@ export async function makeHarness(dbName: string, settings: Partial<WorkerSettin
   const api = createTrainerApi({
     openDb: () => openLatheDb(dbName),
     sampleFile: sampleFileFromDisk,
+    imageDecoder: fakeDecoder,
     selectBackend: async () => {
       await tf.setBackend('cpu');
       return { backend: 'cpu', reason: 'unit test', attempts: [], adapter: null, probe: null, threads: null };

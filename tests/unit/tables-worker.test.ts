@@ -47,7 +47,7 @@ describe('a table dataset in the worker', () => {
     expect(first.reused).toBe(false);
     expect(progress.at(-1)).toBe(1);
     expect(first.dataset).toMatchObject({ kind: 'table', rows: 200, source: 'upload', fileName: 'prices.csv', name: 'prices' });
-    expect(first.dataset.defaultPlan).toMatchObject({ target: 'price', task: 'regression' });
+    expect(first.dataset.kind === 'table' && first.dataset.defaultPlan).toMatchObject({ target: 'price', task: 'regression' });
     const again = await h.api.importTable(csv(pricesCsv(), 'copy of prices.csv'));
     expect(again).toMatchObject({ reused: true, dataset: { id: first.dataset.id } });
     expect(await listDatasets(h.db)).toHaveLength(1);

@@ -2,7 +2,7 @@
 // device data, and a fresh model + optimizer built by the app's own builders (workers/model.ts).
 import type * as tf from '@tensorflow/tfjs';
 import { hashConfig, type TrainConfig } from '../../shared/config';
-import { tableDatasetFromInput, type Dataset } from '../../shared/dataset';
+import { requireTable, tableDatasetFromInput, type Dataset } from '../../shared/dataset';
 import { emptyProgress, type JobRecord } from '../../shared/jobs';
 import { SeededRng } from '../../shared/rng';
 import { prepareData, type PreparedData } from '../data';
@@ -75,7 +75,7 @@ export async function makeWorkload(spec: ModelSpec, seed: number = BENCH_SEED): 
 
 /** Fresh device data, model and optimizer; the caller disposes them (a session does so itself). */
 export function build(w: Workload): Built {
-  const data = prepareData(w.dataset, w.config);
+  const data = prepareData(requireTable(w.dataset), w.config);
   const model = buildModel(w.config, { numFeatures: data.numFeatures, numOutputs: data.numOutputs });
   return { data, model, optimizer: buildOptimizer(w.config.optimizer, w.config.learningRate) };
 }

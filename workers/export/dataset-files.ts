@@ -1,6 +1,8 @@
-// A table dataset as files inside a `.lathe` package (format 2): its column layout as JSON and its
-// arrays as two little-endian binaries, and back, checking every size before trusting it.
-import type { TableDataset } from '../../shared/dataset';
+// A dataset as files inside a `.lathe` package (format 2): a table's column layout as JSON and its
+// arrays as two little-endian binaries, or images' shape and names as JSON with their labels and
+// pixels; and back, checking every size before trusting it.
+import type { Dataset } from '../../shared/dataset';
+import type { ImageSet } from '../../shared/image-types';
 import { ImportError, PACKAGE_PATHS } from '../../shared/package-format';
 import type { TableColumn, TableData } from '../../shared/table-types';
 import { formatBytes, jsonBytes, ownBuffer, parseJsonBytes } from './zip';
@@ -15,7 +17,23 @@ interface TableLayout {
   columns: ColumnLayout[];
 }
 
-export function datasetFiles(d: TableDataset): { name: string; bytes: Uint8Array }[] {
+interface ImagesLayout {
+  size: number;
+  channels: 1 | 3;
+  classNames: string[];
+  names: string[];
+}
+
+/** The files of a package's dataset. */
+export function datasetFiles(d: Dataset): { name: string; bytes: Uint8Array }[] {
+  if (d.kind === 'images') {
+    const { size, channels, classNames, names, labels, pixels } = d.images;
+    return [
+      { name: PACKAGE_PATHS.images, bytes: jsonBytes({ size, channels, classNames, names } satisfies ImagesLayout) },
+      { name: PACKAGE_PATHS.labels, bytes: new Uint8Array(labels.buffer, labels.byteOffset, labels.byteLength) },
+      { name: PACKAGE_PATHS.pixels, bytes: pixels },
+    ];
+  }
   const { table } = d;
   const layout: TableLayout = {
     numRows: table.numRows,
@@ -69,4 +87,20 @@ export function tableFromFiles(entries: Map<string, Uint8Array>): TableData {
     ...(layout.rowLines ? { rowLines: layout.rowLines } : {}),
     ...(layout.decimalComma ? { decimalComma: true } : {}),
   };
+}
+
+/** Rebuilds an image set from a package's files; the caller then checks its fingerprint. */
+export function imagesFromFiles(entries: Map<string, Uint8Array>): ImageSet {
+  const layout = parseJsonBytes(entries.get(PACKAGE_PATHS.images)!, PACKAGE_PATHS.images) as Partial<ImagesLayout>;
+  const { size, channels, classNames, names } = layout;
+  if (!Number.isInteger(size) || (channels !== 1 && channels !== 3) || !Array.isArray(classNames) || !Array.isArray(names))
+    throw new ImportError(`${PACKAGE_PATHS.images} does not describe images (it needs size, channels, classNames and names).`);
+  const labelBytes = entries.get(PACKAGE_PATHS.labels)!;
+  const pixels = entries.get(PACKAGE_PATHS.pixels)!.slice();
+  const count = names.length;
+  if (labelBytes.byteLength !== count * 2 || pixels.byteLength !== count * size! * size! * channels)
+    throw new ImportError(`The package's images do not add up: ${count} names, ${formatBytes(labelBytes.byteLength)} of labels, ${formatBytes(pixels.byteLength)} of pixels.`);
+  const labels = new Uint16Array(ownBuffer(labelBytes));
+  if (labels.some((l) => l >= classNames.length)) throw new ImportError(`${PACKAGE_PATHS.labels} refers to classes ${PACKAGE_PATHS.images} does not list.`);
+  return { size: size!, channels, classNames, names, labels, pixels };
 }

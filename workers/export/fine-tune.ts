@@ -77,8 +77,10 @@ export async function fineTuneImportedModel(database: db.LatheDb, files: InputFi
     const result = denseChain(loaded.model);
     if (!result.ok) throw new ImportError(`“${source.fileName}” cannot be fine-tuned: ${NOT_AN_MLP} (${result.reason}).`);
     const chain = result.chain;
-    const dataset = await db.getDataset(database, request.datasetId);
-    if (!dataset) throw new ImportError('The dataset chosen for fine-tuning is no longer stored; choose another one.');
+    const stored = await db.getDataset(database, request.datasetId);
+    if (!stored) throw new ImportError('The dataset chosen for fine-tuning is no longer stored; choose another one.');
+    if (stored.kind !== 'table') throw new ImportError(`Only a Dense MLP on a table can be fine-tuned here, and “${stored.name}” is a dataset of images.`);
+    const dataset = stored;
     const config: TrainConfig = { ...fineTuneConfig(chain, loaded.lathe, request), table: request.config?.table ?? dataset.defaultPlan };
     const problems = [...validateConfig(config), ...validatePlan(dataset.table, config.table!)];
     if (problems.length > 0) throw new ImportError(problems.join(' '));
@@ -86,7 +88,7 @@ export async function fineTuneImportedModel(database: db.LatheDb, files: InputFi
     const configHash = await hashConfig(config);
     const jobId = crypto.randomUUID();
     // Fitted here (it checks the plan against the rows); the session owns it from the next line on.
-    const { source: data, objective } = prepareSource(dataset, config);
+    const { source: data, objective } = await prepareSource(dataset, config);
     const encoding = (data.preprocessing.encoding as TableEncoding);
     const numInputs = encoding.inputNames.length;
     const numOutputs = 'classNames' in encoding.target ? encoding.target.classNames.length : 1;

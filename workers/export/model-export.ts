@@ -8,7 +8,8 @@ import {
   type ExportedFile, type LatheModelMetadata, type ModelExport,
 } from '../../shared/package-format';
 import { normalizationOf } from '../data';
-import { loadExportSource, type ExportSource } from './source';
+import { loadCheckpointSource, loadExportSource, type ExportSource } from './source';
+import { buildImageModelFiles } from '../images/image-export';
 import { fileSlug, jsonBytes, writeZip } from './zip';
 
 export function latheMetadata({ job, checkpoint, encoding }: ExportSource, now: number): LatheModelMetadata {
@@ -63,8 +64,11 @@ export function modelZipName(jobName: string): string {
 }
 
 export async function exportModel(database: LatheDb, jobId: string, options: { zip: boolean }, now: number): Promise<ModelExport> {
-  const source = await loadExportSource(database, jobId);
-  const files = buildModelFiles(source, now);
+  const stored = await loadCheckpointSource(database, jobId);
+  // An image classifier (issue 9) exports its own way: input size, scaling and classes, and for
+  // transfer learning the base and head as one model.
+  const files = stored.dataset.kind === 'images' ? await buildImageModelFiles(stored, stored.dataset, now) : buildModelFiles(await loadExportSource(database, jobId), now);
+  const source = stored;
   if (!options.zip) return { kind: 'files', files };
   return { kind: 'zip', file: { name: modelZipName(source.job.name), bytes: writeZip(files, now), type: 'application/zip' } };
 }

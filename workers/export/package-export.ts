@@ -9,16 +9,16 @@ import {
 } from '../../shared/package-format';
 import { summaryOf } from '../../shared/dataset';
 import { datasetFiles } from './dataset-files';
-import { loadExportSource, type ExportSource } from './source';
+import { loadCheckpointSource, type CheckpointSource } from './source';
 import { fileSlug, jsonBytes, viewBytes, writeZip } from './zip';
 
-export function splitCheckpoint(c: ExportSource['checkpoint']): { meta: CheckpointMeta; weights: Uint8Array; optimizer: Uint8Array } {
+export function splitCheckpoint(c: CheckpointSource['checkpoint']): { meta: CheckpointMeta; weights: Uint8Array; optimizer: Uint8Array } {
   const { weightData, optimizer, ...rest } = c;
   const { data, ...optimizerMeta } = optimizer;
   return { meta: { ...rest, optimizer: optimizerMeta }, weights: viewBytes(weightData), optimizer: viewBytes(data) };
 }
 
-export async function buildPackage(source: ExportSource, options: { includeDataset: boolean }, now: number): Promise<ExportedFile> {
+export async function buildPackage(source: CheckpointSource, options: { includeDataset: boolean }, now: number): Promise<ExportedFile> {
   const { job, checkpoint, dataset } = source;
   const { meta, weights, optimizer } = splitCheckpoint(checkpoint);
   const payload: { name: string; bytes: Uint8Array }[] = [
@@ -51,5 +51,5 @@ export async function exportPackage(
   options: { includeDataset: boolean },
   now: number,
 ): Promise<ExportedFile> {
-  return buildPackage(await loadExportSource(database, jobId), options, now);
+  return buildPackage(await loadCheckpointSource(database, jobId), options, now);
 }

@@ -20,10 +20,10 @@ import {
 import { isSampleId } from '../../shared/samples';
 import type { TableEncoding } from '../../shared/table';
 import { resealCheckpoint, verifyCheckpoint } from '../checkpoint-codec';
-import { splitTable } from '../data';
+import { splitRows, splitTable } from '../data';
 import { sampleDataset, tableDataset, type DatasetDeps } from '../datasets';
 import { readTable } from '../table/read-table';
-import { tableFromFiles } from './dataset-files';
+import { imagesFromFiles, tableFromFiles } from './dataset-files';
 import { outputsOf } from './source';
 import { formatBytes, ownBuffer, parseJsonBytes } from './zip';
 
@@ -32,8 +32,13 @@ const IMPORTED_SUFFIX = ' (imported)';
 function checkFiles(fileName: string, manifest: PackageManifest, entries: Map<string, Uint8Array>): Promise<void[]> {
   const listed = new Set(manifest.files.map((f) => f.path));
   const required: string[] = [PACKAGE_PATHS.weights, PACKAGE_PATHS.optimizer];
+  const images = (manifest.dataset.meta as DatasetSummary).kind === 'images';
   if (manifest.dataset.included)
-    required.push(...(manifest.formatVersion === 1 ? [PACKAGE_PATHS.features, PACKAGE_PATHS.targets] : [PACKAGE_PATHS.columns, PACKAGE_PATHS.numbers, PACKAGE_PATHS.codes]));
+    required.push(
+      ...(manifest.formatVersion === 1
+        ? [PACKAGE_PATHS.features, PACKAGE_PATHS.targets]
+        : images ? [PACKAGE_PATHS.images, PACKAGE_PATHS.labels, PACKAGE_PATHS.pixels] : [PACKAGE_PATHS.columns, PACKAGE_PATHS.numbers, PACKAGE_PATHS.codes]),
+    );
   for (const path of required)
     if (!listed.has(path)) throw new ImportError(`The manifest of “${fileName}” does not list ${path}, which a package needs.`);
   return Promise.all(
@@ -62,6 +67,8 @@ async function checkConfig(manifest: PackageManifest): Promise<TrainConfig> {
 /** The weight shapes a Dense MLP of this config has; a package whose weights differ is refused. */
 function checkWeights(manifest: PackageManifest, weights: Uint8Array, optimizer: Uint8Array): void {
   const { config, checkpoint } = manifest;
+  // Image models' shapes are checked when the checkpoint is restored into the model its config builds.
+  if (config.model.kind !== 'mlp') return;
   const { inputs, outputs } = modelWidths(manifest);
   const dims = [inputs, ...config.model.hidden.map((h) => h.units), outputs];
   const expected = dims.slice(1).flatMap((units, i) => [[dims[i]!, units], [units]]);
@@ -135,7 +142,7 @@ async function resolveDataset(
       return { dataset: await matrixDataset(matrix, { ...rest, features, targets }, now, "The package's dataset"), how: 'included' };
     }
     const meta = manifest.dataset.meta as DatasetSummary;
-    const dataset: Dataset = { ...meta, kind: 'table', table: tableFromFiles(entries) };
+    const dataset: Dataset = meta.kind === 'images' ? { ...meta, images: imagesFromFiles(entries) } : { ...meta, kind: 'table', table: tableFromFiles(entries) };
     const fingerprint = await computeFingerprint(dataset);
     if (fingerprint !== wanted || meta.fingerprint !== wanted)
       throw new ImportError(`The package's dataset does not match the one its checkpoint was trained on (fingerprint ${fingerprint.slice(0, 12)} ≠ ${wanted.slice(0, 12)}).`);
@@ -153,6 +160,8 @@ async function resolveDataset(
     if (dataset.fingerprint === wanted) return { dataset, how: 'supplied' };
   }
   if (!options.datasetFile) return null;
+  if ((manifest.dataset.meta as DatasetSummary).kind === 'images')
+    throw new ImportError(`The package was exported without its images, and no stored dataset matches them: export it again with “include the dataset” on.`);
   const { table, notices } = await readTable(options.datasetFile).catch((err: unknown) => {
     throw new ImportError(`The chosen file could not be read: ${err instanceof Error ? err.message : String(err)}`);
   });
@@ -160,7 +169,7 @@ async function resolveDataset(
   let dataset = await tableDataset(table, { sourceId: 'upload', name: manifest.dataset.meta.name, fileName, source: 'upload', notices, now });
   const names = matrix
     ? { featureNames: matrix.featureNames, targetName: matrix.targetName, classNames: matrix.classNames, task: matrix.task }
-    : (manifest.dataset.meta as DatasetSummary).matrix;
+    : (manifest.dataset.meta as DatasetSummary & { matrix?: undefined }).matrix;
   // Data first seen as a numeric matrix is identified by it: rebuild it from the chosen file's columns.
   if (names) dataset = { ...dataset, id: manifest.dataset.meta.id, matrix: names };
   const fingerprint = await computeFingerprint(dataset).catch(() => '');
@@ -175,7 +184,8 @@ function importedJob(manifest: PackageManifest, dataset: Dataset, id: string, ch
   const { config } = manifest;
   const { cursor, history } = checkpoint;
   const done = cursor.epoch >= config.epochs;
-  const stepsPerEpoch = Math.ceil(splitTable(dataset, config).train.length / config.batchSize);
+  const numTrain = dataset.kind === 'images' ? splitRows(dataset.rows, config.validationSplit, config.seed).train.length : splitTable(dataset, config).train.length;
+  const stepsPerEpoch = Math.ceil(numTrain / config.batchSize);
   const total = stepsPerEpoch * config.epochs;
   const last = history[history.length - 1];
   return {
@@ -221,7 +231,7 @@ export async function importPackage(
   if (!resolved) {
     const matrix = isMatrixMeta(manifest) ? (meta as MatrixMeta) : null;
     const summary = matrix ? null : (meta as DatasetSummary);
-    const columns = matrix ? [...matrix.featureNames, matrix.targetName] : summary!.columns.map((c) => c.name);
+    const columns = matrix ? [...matrix.featureNames, matrix.targetName] : summary!.kind === 'table' ? summary!.columns.map((c) => c.name) : [];
     const rows = matrix ? matrix.numSamples : summary!.rows;
     const file = summary?.fileName ? ` (from “${summary.fileName}”)` : '';
     return {
