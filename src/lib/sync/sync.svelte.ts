@@ -224,12 +224,28 @@ export class Sync {
       if (d.device_id === own) {
         // Our own change coming back, or another device's cancel of a job of ours.
         if (d.state === 'cancelled') await deps.adoptServerState(d.job_id, d.state, d.version);
-      } else this.#upsert(d.job_id, { state: d.state, version: d.version, device_id: d.device_id, updated_at: d.at });
+      } else {
+        this.#upsert(d.job_id, { state: d.state, version: d.version, device_id: d.device_id, updated_at: d.at });
+        // job_progress events come only while a job runs (at most one a second): the progress a job
+        // stopped at (a pause at step N, a completion) is read from its record.
+        if (d.state !== 'running') void this.#refreshProgress(d.job_id);
+      }
     } else if (event.type === 'job_progress') {
       const d = event.data;
       if (d.device_id !== own) this.#upsert(d.job_id, { stage: d.stage, percent: d.percent, last_log: d.last_log, device_id: d.device_id, updated_at: d.at });
     }
     this.#state = await writeSyncState(deps.db, { lastEventId: event.id });
+  }
+
+  async #refreshProgress(id: string): Promise<void> {
+    try {
+      const j = await this.#api?.getJob(id);
+      const shown = this.remote.find((r) => r.id === id);
+      // An answer older than what an event brought meanwhile is dropped.
+      if (j && shown && j.updated_at >= shown.updated_at) this.#upsert(id, { stage: j.stage, percent: j.percent, last_log: j.last_log });
+    } catch {
+      // The next list or event brings it; a failed read changes nothing shown.
+    }
   }
 
   #upsert(id: string, patch: Partial<RemoteJobSummary>): void {
