@@ -125,25 +125,32 @@ const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 
 /**
  * Waits for the selected job to reach `state`. Fails at once, naming what happened, if the job
- * ends in another state (it failed, or completed while a pause was expected).
+ * ends in another state (it failed, or completed while a pause was expected), and fails when
+ * neither its state nor its step has changed for `stallMs`: a stuck job costs `stallMs`, while a
+ * job that keeps moving on a slow or loaded machine is waited for, up to the test's own timeout.
  */
-export async function waitForState(page: Page, state: string, timeout: number): Promise<void> {
+export async function waitForState(page: Page, state: string, stallMs: number): Promise<void> {
   const view = jobView(page);
-  await expect
-    .poll(
-      async () => {
-        const current = await view.getAttribute('data-state');
-        if (current === 'failed' && state !== 'failed') {
-          const error = await view.getByTestId('job-error').textContent().catch(() => null);
-          throw new Error(`The job failed: ${error ?? '(no error shown)'}`);
-        }
-        if (current !== null && current !== state && TERMINAL.has(current))
-          throw new Error(`The job ended "${current}" at step ${await view.getAttribute('data-step')}, not "${state}".`);
-        return current;
-      },
-      { message: `the job reaches "${state}"`, timeout, intervals: [100, 250, 500] },
-    )
-    .toBe(state);
+  let last = '';
+  let lastChange = Date.now();
+  for (;;) {
+    const current = await view.getAttribute('data-state');
+    if (current === state) return;
+    const step = await view.getAttribute('data-step');
+    if (current === 'failed') {
+      const error = await view.getByTestId('job-error').textContent().catch(() => null);
+      throw new Error(`The job failed: ${error ?? '(no error shown)'}`);
+    }
+    if (current !== null && TERMINAL.has(current)) throw new Error(`The job ended "${current}" at step ${step}, not "${state}".`);
+    const seen = `${current} ${step}`;
+    if (seen !== last) {
+      last = seen;
+      lastChange = Date.now();
+    } else if (Date.now() - lastChange > stallMs) {
+      throw new Error(`The job never reached "${state}": it stayed "${current}" at step ${step} for ${stallMs / 1000} s.`);
+    }
+    await page.waitForTimeout(250);
+  }
 }
 
 /** Sets the selected job's breakpoint from the job view and waits until the job shows it. */
