@@ -40,7 +40,8 @@ async function parseInWorkers(browser, baseUrl, path, runs) {
     /** @type {Record<'papaparse' | 'app', { ms: number, rows: number, bytes: number }[]>} */
     const passes = { papaparse: [], app: [] };
     for (let run = 0; run < runs; run++) {
-      const order = /** @type {const} */ (run % 2 === 0 ? ['papaparse', 'app'] : ['app', 'papaparse']);
+      /** @type {('papaparse' | 'app')[]} */
+      const order = run % 2 === 0 ? ['papaparse', 'app'] : ['app', 'papaparse'];
       for (const parser of order) {
         const r = await page.evaluate(
           ([p, timeout]) => /** @type {any} */ (window).__latheBench.csvParse({ parser: p }, timeout),
@@ -117,7 +118,7 @@ async function importInApp(browser, baseUrl, path, bytes) {
         return t.added !== null || t.error !== null ? { added: t.added, error: t.error } : null;
       }, null, { timeout: IMPORT_TIMEOUT_MS, polling: 100 });
       const outcome = await handle.jsonValue();
-      if (outcome.error) throw new Error(`The app refused the generated CSV: ${outcome.error}`);
+      if (outcome?.error) throw new Error(`The app refused the generated CSV: ${outcome.error}`);
     } finally {
       done = true;
       await sampler;

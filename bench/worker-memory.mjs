@@ -60,7 +60,7 @@ export async function attachWorkerMemory(context, page, urlPattern, timeoutMs = 
       pending.set(id, { resolve, reject });
       cdp.send('Target.sendMessageToTarget', { sessionId: t.sessionId, message: JSON.stringify({ id, method, params }) }).catch((err) => {
         pending.delete(id);
-        reject(err);
+        reject(err instanceof Error ? err : new Error(String(err)));
       });
     });
   const read = async () => {
