@@ -39,6 +39,8 @@ export const BACKENDS = /** @type {const} */ (['webgpu', 'webgl', 'wasm', 'cpu']
  * @property {number} longJobEpochs epochs of the XOR jobs the UI benches start (long enough to outlast them)
  * @property {number} choiceJobs how many size classes the app's backend choice is checked for (backend-choice.mjs)
  * @property {{ model: string }} threads the model WASM runs with 1 thread and with every core
+ * @property {{ megabytes: number, runs: number }} csvImport size of the generated CSV, and passes of each parser (bench/ui-csv-import.mjs)
+ * @property {number} syncChanges state changes (alternately pause and resume) device A makes for device B to see (bench/ui-sync-delay.mjs)
  */
 
 /** Iris-sized: 4 → 16 → 16 → 3 on 150 rows, the Iris sample's recommended settings. */
@@ -89,6 +91,8 @@ export const FULL = {
   longJobEpochs: 20_000,
   choiceJobs: 2,
   threads: { model: 'mlp784' },
+  csvImport: { megabytes: 50, runs: 3 },
+  syncChanges: 24,
 };
 
 const QUICK_SKIP = 'skipped by --quick: shader compilation on a software GPU takes longer than the quick budget';
@@ -113,4 +117,6 @@ export const QUICK = {
   longJobEpochs: 20_000,
   choiceJobs: 1,
   threads: { model: 'mlp784' },
+  csvImport: { megabytes: 1.5, runs: 1 },
+  syncChanges: 4,
 };

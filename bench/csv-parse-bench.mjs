@@ -8,8 +8,10 @@
 //   node --expose-gc bench/csv-parse-bench.mjs [--mb 50] [--runs 3]
 //
 // Not part of `npm test` or `npm run bench`: the browser figures (app path against the bare
-// parser, main-thread tasks, worker memory) belong to the app bench.
+// parser, main-thread tasks, worker memory) are `csvImport` in `npm run bench`
+// (bench/ui-csv-import.mjs), on the same generated table (bench/csv-data.mjs).
 import { runnerImport } from 'vite';
+import { generateCsv } from './csv-data.mjs';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -24,33 +26,6 @@ const { readTable } = await load('../workers/table/read-table.ts');
 const { CsvRows } = await load('../workers/table/csv-rows.ts');
 const { TableAssembler } = await load('../workers/table/table-assembler.ts');
 const udsv = await import('udsv').catch(() => null);
-
-/** A numeric + categorical table, deterministic (LCG), about SIZE_MB megabytes. */
-function generate(targetBytes) {
-  let seed = 12345;
-  const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
-  const colors = ['red', 'green', 'blue', 'yellow', 'purple', 'orange', 'black', 'white'];
-  const cities = Array.from({ length: 40 }, (_, i) => `city_${i}`);
-  const lines = ['id,x1,x2,x3,x4,x5,count,color,city,label'];
-  let bytes = lines[0].length + 1;
-  for (let i = 1; bytes < targetBytes; i++) {
-    const line = [
-      i,
-      (rand() * 100).toFixed(4),
-      (rand() * 10 - 5).toFixed(3),
-      (rand() * 1e4).toFixed(2),
-      rand().toFixed(6),
-      (rand() * 2 - 1).toExponential(3),
-      Math.floor(rand() * 100),
-      colors[Math.floor(rand() * colors.length)],
-      cities[Math.floor(rand() * cities.length)],
-      rand() < 0.5 ? 'yes' : 'no',
-    ].join(',');
-    lines.push(line);
-    bytes += line.length + 1;
-  }
-  return new TextEncoder().encode(lines.join('\n') + '\n');
-}
 
 function* textSlices(bytes) {
   const decoder = new TextDecoder('utf-8', { fatal: true });
@@ -128,7 +103,7 @@ const paths = {
   }),
 };
 
-const bytes = generate(SIZE_MB * 1e6);
+const bytes = generateCsv(SIZE_MB * 1e6);
 const mb = bytes.length / 1e6;
 console.log(`${mb.toFixed(1)} MB, ${RUNS} runs each, node ${process.version}${udsv ? '' : ' (uDSV not installed: npm i --no-save udsv)'}`);
 

@@ -13,8 +13,10 @@ import { FULL, QUICK } from './config.mjs';
 import { runLoadBench } from './load.mjs';
 import { SCHEMA_VERSION, validateResult } from './schema.mjs';
 import { formatTable, summarize } from './summary.mjs';
+import { runCsvImportBench } from './ui-csv-import.mjs';
 import { runLatencyBenches } from './ui-latency.mjs';
 import { runMainThreadBench } from './ui-main-thread.mjs';
+import { runSyncDelayBench } from './ui-sync-delay.mjs';
 import { runWorkerBenches } from './worker-benches.mjs';
 
 export const RESULTS_DIR = join(PROJECT_ROOT, 'bench', 'results');
@@ -72,6 +74,8 @@ export async function runBench({ quick = false, outDir = RESULTS_DIR, distDir, l
     const mainThread = await attempt('mainThread', errors, () => runMainThreadBench(b, server.url, cfg, stamp));
     stamp('backend choice…');
     const backendChoice = await attempt('backendChoice', errors, () => runBackendChoice(b, server.url, cfg.choiceJobs, !quick));
+    const csvImport = await attempt('csvImport', errors, () => runCsvImportBench(b, server.url, cfg, stamp));
+    const syncAToB = await attempt('syncAToB', errors, () => runSyncDelayBench(b, server.url, server.token, cfg, stamp));
     const env = workers.environment;
     const cpus = os.cpus();
     const result = {
@@ -99,7 +103,7 @@ export async function runBench({ quick = false, outDir = RESULTS_DIR, distDir, l
       config: cfg,
       backends: workers.backends,
       wasmThreads: workers.threads,
-      ui: { latency, mainThread, load, backendChoice },
+      ui: { latency, mainThread, load, backendChoice, csvImport, syncAToB },
       summary: /** @type {import('./summary.mjs').Row[]} */ ([]),
       errors: [...errors, ...workers.pageErrors.map((message) => ({ section: 'bench.html', message }))],
     };

@@ -3,7 +3,7 @@
 // 'number' | 'string' | 'boolean' | 'any', with a trailing '?' for "or null"; an object spec lists
 // its fields; a one-element array spec types every element. Bump SCHEMA_VERSION on any change.
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 const WINDOW = { fromStep: 'number', steps: 'number', samples: 'number', ms: 'number', samplesPerSec: 'number' };
 
@@ -74,6 +74,46 @@ const WATCH = {
 
 const FILES = { bytes: 'number', gzipBytes: 'number', files: [{ url: 'string', bytes: 'number', gzipBytes: 'number' }] };
 
+/** One parser's passes over the generated CSV in bench.html's workers (version 3). */
+const CSV_PASSES = { runsMBps: ['number'], MBps: 'number?', rows: 'number' };
+
+/** CSV import (version 3): bare papaparse against the app's reader, then the real app's import. */
+const CSV_IMPORT = {
+  file: { bytes: 'number', rows: 'number' },
+  parse: { bare: CSV_PASSES, app: CSV_PASSES, ratio: 'number?' },
+  ui: {
+    readMs: 'number?',
+    readMBps: 'number?',
+    importMs: 'number',
+    importMBps: 'number',
+    longTaskSupported: 'boolean',
+    longTasks: 'number',
+    longestTaskMs: 'number',
+    longTaskList: [{ atMs: 'number', ms: 'number' }],
+    ratioToBare: 'number?',
+  },
+  workerMemory: {
+    method: 'string',
+    workerUrl: 'string',
+    samples: 'number',
+    baselineBytes: 'number',
+    peakBytes: 'number',
+    peakHeapBytes: 'number',
+    peakBackingBytes: 'number',
+    peakOverFile: 'number',
+  },
+};
+
+const DELAYS = { p50Ms: 'number?', p95Ms: 'number?', maxMs: 'number?' };
+
+/** Device A's state change to device B's page over the sync server (version 3). */
+const SYNC_A_TO_B = {
+  method: 'string',
+  changes: [{ state: 'string', madeToShownOnBMs: 'number', shownOnAToBMs: 'number' }],
+  ...DELAYS,
+  fromPageA: DELAYS,
+};
+
 const SUMMARY_ROW = {
   group: 'string',
   figure: 'string',
@@ -136,6 +176,8 @@ export const RESULT_SCHEMA = {
     },
     load: { bundle: { mainJs: FILES, css: FILES, workerJs: FILES }, tti: { coldMs: 'number', warmMs: 'number?', warmSamplesMs: ['number'] } },
     backendChoice: [{ comparedWith: 'string', job: 'string', chosen: 'string', reason: 'string?', msToChoice: 'number', probeMs: 'number?', completeReason: 'string?', msToComplete: 'number?' }],
+    csvImport: CSV_IMPORT,
+    syncAToB: SYNC_A_TO_B,
   },
   summary: [SUMMARY_ROW],
   errors: [{ section: 'string', message: 'string' }],

@@ -209,8 +209,8 @@ export async function runServerBench({ quick = false, log = console.log } = {}) 
         targetP99Ms: SSE_DELAY_TARGET_MS,
         steps: sseSteps,
       },
-      /** Device A's state change to the event in device B's page: wired in by the client's e2e bench. */
-      deviceAToBPageDelayMs: null,
+      // Device A's state change to device B's page needs two browsers: `npm run bench` measures it
+      // (ui.syncAToB, bench/ui-sync-delay.mjs).
     };
   } finally {
     await server.close();

@@ -98,7 +98,44 @@ function uiRows(result) {
   rows.push(row({ group: 'backend', figure: 'WASM threads', value: w.threads, unit: 'threads', baseline: result.machine.cores, baselineLabel: 'cores', note: `crossOriginIsolated ${result.machine.pageCrossOriginIsolated}, SharedArrayBuffer ${w.sharedArrayBuffer}, multithreading ${w.multithread ? 'on' : 'off'}, SIMD ${w.simd}` }));
   rows.push(...threadRows(result));
   rows.push(...choiceRows(result));
+  rows.push(...csvRows(result));
+  rows.push(...syncRows(result));
   return rows;
+}
+
+/**
+ * CSV import: the app's reader against bare papaparse on the same file in the same run, then the
+ * real app's import of that file (main-thread tasks, the trainer worker's peak memory).
+ * @param {any} result
+ */
+function csvRows(result) {
+  const c = result.ui.csvImport;
+  if (!c) return [];
+  const mb = `${(c.file.bytes / 1e6).toFixed(c.file.bytes < 1e7 ? 1 : 0)} MB`;
+  const bare = c.parse.bare.MBps;
+  const runs = (/** @type {number[]} */ xs) => xs.map((x) => x.toFixed(1)).join(', ');
+  const u = c.ui;
+  const m = c.workerMemory;
+  return [
+    row({ group: 'csv import', figure: `app reader, file → worker → typed columns (${mb})`, value: c.parse.app.MBps, unit: 'MB/s', baseline: bare, baselineLabel: 'bare papaparse, same file', ratio: c.parse.ratio, target: '≥ 0.8', met: atLeast(c.parse.ratio, 0.8), note: `median of ${c.parse.app.runsMBps.length} pass(es) each, in fresh workers: app ${runs(c.parse.app.runsMBps)}; papaparse ${runs(c.parse.bare.runsMBps)} MB/s; ${c.file.rows} rows` }),
+    row({ group: 'csv import', figure: `in the app: file chosen → every byte read (${mb})`, value: u.readMBps, unit: 'MB/s', baseline: bare, baselineLabel: 'bare papaparse, same file', note: `${u.readMs === null ? '—' : (u.readMs / 1000).toFixed(1)} s to the full progress bar; ${(u.importMs / 1000).toFixed(1)} s to "Added" (${u.importMBps.toFixed(1)} MB/s: also fingerprinted, stored, the column table shown)` }),
+    row({ group: 'csv import', figure: `in the app: longest main-thread task while importing (${mb})`, value: u.longestTaskMs, unit: 'ms', baseline: null, ratio: null, target: 'value < 50', met: u.longTaskSupported ? u.longestTaskMs < 50 : null, note: u.longTasks === 0 ? 'no task over 50 ms' : `${u.longTasks} over 50 ms: ${u.longTaskList.map((/** @type {any} */ t) => `${(t.atMs / 1000).toFixed(1)} s (${t.ms} ms)`).join(', ')}` }),
+    row({ group: 'csv import', figure: `in the app: trainer worker's peak memory (${mb})`, value: m.peakBytes / 1e6, unit: 'MB', baseline: c.file.bytes / 1e6, baselineLabel: 'file size', ratio: m.peakOverFile, target: '≤ 3', met: atMost(m.peakOverFile, 3), note: `over its ${(m.baselineBytes / 1e6).toFixed(1)} MB after a GC before the import; peak JS heap ${(m.peakHeapBytes / 1e6).toFixed(1)} MB, array buffers ${(m.peakBackingBytes / 1e6).toFixed(1)} MB; ${m.samples} CDP samples` }),
+  ];
+}
+
+/**
+ * Device A's state changes to device B's page, over the sync server.
+ * @param {any} result
+ */
+function syncRows(result) {
+  const s = result.ui.syncAToB;
+  if (!s) return [];
+  const n = s.changes.length;
+  return [
+    row({ group: 'sync', figure: `device A's change → B's page p50 (${n} pauses/resumes)`, value: s.p50Ms, unit: 'ms', baseline: s.fromPageA.p50Ms, baselineLabel: "from A's own page showing it", ratio: null, note: 'from the job-log line A\'s worker wrote with the change to B\'s remote job row showing the state' }),
+    row({ group: 'sync', figure: `device A's change → B's page p95 (${n} pauses/resumes)`, value: s.p95Ms, unit: 'ms', baseline: s.fromPageA.p95Ms, baselineLabel: "from A's own page showing it", ratio: null, note: `max ${s.maxMs} ms` }),
+  ];
 }
 
 /**

@@ -9,8 +9,9 @@ import { runBench } from '../bench/run.mjs';
 import { validateResult } from '../bench/schema.mjs';
 
 test('the quick bench writes a result with every field present and of the right type', async () => {
-  // Its own build check, server and browser; normally about half a minute on 2 cores.
-  test.setTimeout(150_000);
+  // Its own build check, server and browser: about a minute on 2 cores, and two minutes at a load
+  // average of 16 (the CSV import and the two-device sync sections each open the app afresh).
+  test.setTimeout(240_000);
   const out = mkdtempSync(join(tmpdir(), 'lathe-bench-'));
   const lines: string[] = [];
   try {
@@ -20,6 +21,10 @@ test('the quick bench writes a result with every field present and of the right 
       errors: { section: string; message: string }[];
       backends: { backend: string; reason: string | null; models: { id: string }[] }[];
       summary: unknown[];
+      ui: {
+        csvImport: { file: { rows: number }; parse: { app: { rows: number } } };
+        syncAToB: { changes: { state: string }[] };
+      };
     };
     expect(written.errors, 'no bench section failed').toEqual([]);
     expect(problems, 'the result as returned conforms to bench/schema.mjs').toEqual([]);
@@ -32,6 +37,10 @@ test('the quick bench writes a result with every field present and of the right 
     // At least one backend measured every model, so the per-model fields were checked for real.
     expect(written.backends.some((b) => b.models.map((m) => m.id).join() === 'iris,mlp784')).toBe(true);
     expect(written.summary.length).toBeGreaterThan(0);
+    // The CSV import read every row of the generated file; device B saw each of A's changes in turn.
+    expect(written.ui.csvImport.file.rows).toBeGreaterThan(1000);
+    expect(written.ui.csvImport.parse.app.rows).toBe(written.ui.csvImport.file.rows);
+    expect(written.ui.syncAToB.changes.map((c) => c.state)).toEqual(['paused', 'running', 'paused', 'running']);
   } finally {
     await test.info().attach('bench log', { body: lines.join('\n'), contentType: 'text/plain' });
     rmSync(out, { recursive: true, force: true });

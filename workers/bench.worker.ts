@@ -1,6 +1,7 @@
 // Bench worker entry (bench.html only, never the app): exposes BenchWorkerApi through Comlink.
 // The measuring code lives in workers/bench/; the app's trainer never loads any of it.
 import * as Comlink from 'comlink';
+import { csvParse } from './bench/csv-parse';
 import { describeEnvironment, prepareModel, useBackend, wasmBuild } from './bench/backend-switch';
 import { resumeCheck } from './bench/resume-check';
 import { runBackend } from './bench/suite';
@@ -17,6 +18,7 @@ const api: BenchWorkerApi = {
     if (problem) throw new Error(`${request.backend} cannot run here: ${problem}`);
     return resumeCheck(request, () => (request.backend === 'wasm' ? wasmThreadsInUse() : null));
   },
+  csvParse,
 };
 
 Comlink.expose(api);

@@ -9,6 +9,7 @@ interface BenchRemote {
   runBackend(request: unknown, listener?: (event: unknown) => void): Promise<unknown>;
   runThreads(request: unknown): Promise<unknown>;
   resumeCheck(request: unknown): Promise<unknown>;
+  csvParse(request: { file: File; parser: string }): Promise<unknown>;
 }
 
 export interface LatheBenchPage {
@@ -18,6 +19,11 @@ export interface LatheBenchPage {
   runThreads(request: { threads: number }, timeoutMs: number): Promise<unknown>;
   /** Exact resume on one backend (and WASM thread count), in a fresh worker. */
   resumeCheck(request: { backend: string; threads: number | null }, timeoutMs: number): Promise<unknown>;
+  /**
+   * One pass over the file chosen in the page's file input (`bench-file`), by `parser` ('papaparse'
+   * alone or the app's 'app' reader), in a fresh worker.
+   */
+  csvParse(request: { parser: string }, timeoutMs: number): Promise<unknown>;
   /** Progress events the page received from the last `runBackend`, as the app's page would. */
   progressEventsReceived: number;
 }
@@ -71,6 +77,11 @@ const page: LatheBenchPage = {
     inFreshWorker(`wasm, ${request.threads} thread(s)`, timeoutMs, (api) => api.runThreads(request)),
   resumeCheck: (request, timeoutMs) =>
     inFreshWorker(`resume check on ${request.backend}`, timeoutMs, (api) => api.resumeCheck(request)),
+  csvParse(request, timeoutMs) {
+    const file = document.querySelector<HTMLInputElement>('[data-testid=bench-file]')?.files?.[0];
+    if (!file) return Promise.reject(new Error('No file was chosen in the bench page’s file input.'));
+    return inFreshWorker(`CSV parse by ${request.parser}`, timeoutMs, (api) => api.csvParse({ file, parser: request.parser }));
+  },
 };
 
 (window as unknown as { __latheBench: LatheBenchPage }).__latheBench = page;

@@ -138,6 +138,31 @@ describe('bench summary', () => {
     expect(probeMsFromReason('fastest for small models (measured earlier on this device): wasm')).toBeNull();
   });
 
+  it('checks CSV import against bare papaparse on the same file, the 50 ms task budget and 3× the file in memory', () => {
+    const csv = syntheticResult();
+    put(csv, ['ui', 'csvImport', 'file', 'bytes'], 50e6);
+    put(csv, ['ui', 'csvImport', 'parse'], { bare: { runsMBps: [20], MBps: 20, rows: 10 }, app: { runsMBps: [15], MBps: 15, rows: 9 }, ratio: 0.75 });
+    put(csv, ['ui', 'csvImport', 'ui', 'longestTaskMs'], 62);
+    put(csv, ['ui', 'csvImport', 'workerMemory', 'peakBytes'], 100e6);
+    put(csv, ['ui', 'csvImport', 'workerMemory', 'peakOverFile'], 2);
+    const csvRows = summarize(csv).filter((r) => r.group === 'csv import');
+    const get = (figure: string) => csvRows.find((r) => r.figure.startsWith(figure))!;
+    expect(get('app reader')).toMatchObject({ value: 15, baseline: 20, ratio: 0.75, target: '≥ 0.8', met: false });
+    expect(get('in the app: longest main-thread task')).toMatchObject({ value: 62, target: 'value < 50', met: false });
+    expect(get("in the app: trainer worker's peak memory")).toMatchObject({ value: 100, baseline: 50, ratio: 2, met: true });
+  });
+
+  it("reports device A's change to device B's page as p50 and p95", () => {
+    const sync = syntheticResult();
+    put(sync, ['ui', 'syncAToB', 'p50Ms'], 240);
+    put(sync, ['ui', 'syncAToB', 'p95Ms'], 610);
+    const syncRows = summarize(sync).filter((r) => r.group === 'sync');
+    expect(syncRows.map((r) => [r.figure.slice(0, 30), r.value])).toEqual([
+      ["device A's change → B's page p", 240],
+      ["device A's change → B's page p", 610],
+    ]);
+  });
+
   it('prints one table line per figure, with NOT met where a target is missed', () => {
     const table = formatTable(rows);
     expect(table.split('\n').filter((l) => l.startsWith('['))).toHaveLength(rows.length);

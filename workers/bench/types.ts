@@ -1,6 +1,7 @@
 // The bench worker's contract: what one backend run is asked to do and what it reports. Plain
 // types; the page relays them as JSON to bench/run.mjs, whose schema.mjs documents the same shape.
 import type { BackendName } from '../../shared/protocol';
+import type { CsvParseRequest, CsvParseResult } from './csv-parse';
 
 /** One MLP workload: a synthetic classification table and how to train on it. */
 export interface ModelSpec {
@@ -198,4 +199,6 @@ export interface BenchWorkerApi {
   /** The app's loop on WASM with `threads` threads, in a fresh worker (one thread count per worker). */
   runThreads(request: ThreadsRunRequest): Promise<ThreadsRunResult>;
   resumeCheck(request: ResumeCheckRequest): Promise<ResumeCheckResult>;
+  /** One pass over a CSV File: the bare parser or the app's reader (workers/bench/csv-parse.ts). */
+  csvParse(request: CsvParseRequest): Promise<CsvParseResult>;
 }

@@ -36,3 +36,17 @@ export const Parser = (papaparse as { Parser: new (config: ParserConfig) => Core
 
 /** papaparse's writer: rows of cells to CSV text, quoting cells that need it. */
 export const unparse = (papaparse as { unparse: (rows: string[][], config?: { delimiter?: string; newline?: string }) => string }).unparse;
+
+export interface FileParseConfig {
+  delimiter: string;
+  newline: '\n' | '\r' | '\r\n';
+  /** Bytes read from the File per chunk. */
+  chunkSize: number;
+  chunk: (result: ParserResult) => void;
+  complete: () => void;
+  error: (error: Error) => void;
+}
+
+/** papaparse's own streaming File reader (the bench's baseline; the app reads the File itself). */
+export const parseFile = (file: File, config: FileParseConfig): void =>
+  (papaparse as { parse: (file: File, config: FileParseConfig) => void }).parse(file, config);
