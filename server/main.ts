@@ -2,7 +2,7 @@
 // the first-start token, then the app and /api on one port until SIGINT or SIGTERM.
 // Imports server/ modules and node built-ins only.
 import { join } from 'node:path';
-import { ConfigError, configFromEnv, type ServerConfig } from './config';
+import { ConfigError, configFromEnv, redactDatabaseUrl, type ServerConfig } from './config';
 import { LOG_REDACT, createLathe } from './server';
 import { resolveTokens } from './tokens';
 
@@ -21,6 +21,7 @@ export async function main({ distDir, config }: { distDir: string; config: Serve
   const tokens = resolveTokens(config.tokens, config.dataDir, (line) => console.log(line));
   const lathe = await createLathe({
     dbPath: config.dbPath,
+    database: config.databaseUrl === null ? null : { url: config.databaseUrl },
     resultsDir: config.dataDir === null ? null : join(config.dataDir, 'results'),
     tokens,
     distDir,
@@ -39,7 +40,7 @@ export async function main({ distDir, config }: { distDir: string; config: Serve
     await lathe.close();
     process.exit(1);
   }
-  console.log(`Lathe is running at ${url}/ (API at ${url}/api, database ${config.dbPath}; Ctrl+C to stop)`);
+  console.log(`Lathe is running at ${url}/ (API at ${url}/api, database ${config.databaseUrl === null ? config.dbPath : redactDatabaseUrl(config.databaseUrl)}; Ctrl+C to stop)`);
 
   const shutdown = (signal: string) => {
     console.log(`\n${signal}: stopping the server.`);

@@ -10,6 +10,8 @@ import { EventHub, type StreamCaps } from './events/hub';
 import type { StreamTuning } from './events/stream';
 import { ResultFiles } from './results';
 import type { JobStore } from './store/job-store';
+import type { PgConnection } from './store/pg-pool';
+import { PgJobStore } from './store/pg-store';
 import { SqliteJobStore } from './store/sqlite-store';
 import { Sync } from './sync';
 import { TokenTable } from './tokens';
@@ -26,7 +28,10 @@ export const EVENT_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const PRUNE_EVERY_MS = 3600 * 1000;
 
 export interface LatheOptions {
+  /** The SQLite file (or `:memory:`); unused when `database` is given. */
   dbPath: string;
+  /** PostgreSQL instead of SQLite: several instances may share it. */
+  database?: PgConnection | null;
   /** Uploaded results; a temporary folder when null. */
   resultsDir: string | null;
   tokens: readonly TokenEntry[];
@@ -59,8 +64,12 @@ export const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'h
 export async function createLathe(o: LatheOptions): Promise<Lathe> {
   const progressIntervalMs = o.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
   const webhookUrls = o.webhookUrls ?? [];
-  const store = new SqliteJobStore(o.dbPath, { webhookUrls, progressIntervalMs });
+  const storeOptions = { webhookUrls, progressIntervalMs };
+  const store = o.database ? await PgJobStore.open(o.database, storeOptions) : new SqliteJobStore(o.dbPath, storeOptions);
   const hub = new EventHub(o.streamCaps ?? STREAM_CAPS);
+  // Other instances' events: NOTIFY wakes this instance's streams, which read the event table.
+  const subscription =
+    store instanceof PgJobStore ? await store.subscribe((user, seq) => hub.wakeTo(user, seq), () => hub.wakeAll()) : null;
   // Background failures (a progress flush, a webhook round) go to the app's log once it exists.
   let logError = (err: unknown, what: string) => console.error(what, err);
   let dispatcher: WebhookDispatcher | null = null;
@@ -116,6 +125,7 @@ export async function createLathe(o: LatheOptions): Promise<Lathe> {
         sync.close();
         await dispatcher?.stop();
         await app.close();
+        await subscription?.close();
         await store.close();
       })();
       return closed;

@@ -1,13 +1,18 @@
-// The JobStore contract: every store implementation (SQLite on a file and in memory today,
-// PostgreSQL later) must pass this one suite. Only the store is exercised; no HTTP.
+// The JobStore contract: every store implementation (SQLite on a file and in memory, PostgreSQL
+// when LATHE_TEST_DATABASE_URL is set: tests/server/pg.ts) must pass this one suite. Only the
+// store is exercised; no HTTP.
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { JobStore, StoreOptions } from '../../server/store/job-store';
+import { PgJobStore } from '../../server/store/pg-store';
 import { SqliteJobStore } from '../../server/store/sqlite-store';
 import { change, tempDir } from './helpers';
+import { freshSchema, PG_URL } from './pg';
 
 interface Harness {
   store: JobStore;
+  /** Stores that open asynchronously (PostgreSQL) are ready after this. */
+  ready?: Promise<void>;
   /** Closes and opens the same storage again; absent for stores that cannot outlive close(). */
   reopen?: () => Promise<JobStore>;
   dispose: () => Promise<void>;
@@ -45,9 +50,38 @@ const implementations: [string, () => Harness][] = [
   ],
 ];
 
+if (PG_URL !== null) {
+  implementations.push([
+    'PostgreSQL',
+    () => {
+      const db = freshSchema();
+      const h: Harness = {
+        store: null as unknown as JobStore,
+        reopen: async () => {
+          await h.store.close();
+          h.store = await PgJobStore.open(db.conn, OPTS);
+          return h.store;
+        },
+        dispose: async () => {
+          await h.store?.close();
+          await db.drop();
+        },
+      };
+      h.ready = PgJobStore.open(db.conn, OPTS).then((s) => void (h.store = s));
+      return h;
+    },
+  ]);
+}
+
 describe.each(implementations)('JobStore contract: %s', (_name, open) => {
   let h: Harness;
-  const start = () => (h = open()).store;
+  let started: JobStore;
+  beforeEach(async () => {
+    h = open();
+    await h.ready;
+    started = h.store;
+  });
+  const start = () => started;
   afterEach(async () => h.dispose());
 
   it('applies a device’s changes in order and answers with the last applied seq', async () => {
