@@ -26,6 +26,10 @@ export const STREAM_TUNING: StreamTuning = { slowClientTimeoutMs: 10_000, maxBuf
 /** Events older than this are pruned; a client further behind gets a `resync` event. */
 export const EVENT_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const PRUNE_EVERY_MS = 3600 * 1000;
+/** A runner's lease unless it asks for another length; a runner renews well before it ends. */
+export const LEASE_MS = 30_000;
+/** How often each instance returns jobs with expired leases to the queue. */
+export const LEASE_SWEEP_MS = 1000;
 
 export interface LatheOptions {
   /** The SQLite file (or `:memory:`); unused when `database` is given. */
@@ -43,6 +47,8 @@ export interface LatheOptions {
   webhookPollMs?: number;
   rateLimitPerMinute?: number;
   heartbeatMs?: number;
+  leaseMs?: number;
+  leaseSweepMs?: number;
   progressIntervalMs?: number;
   streamCaps?: StreamCaps;
   stream?: StreamTuning;
@@ -96,6 +102,7 @@ export async function createLathe(o: LatheOptions): Promise<Lathe> {
     corsOrigins: o.corsOrigins ?? [],
     rateLimitPerMinute: o.rateLimitPerMinute ?? RATE_LIMIT_PER_MINUTE,
     heartbeatMs: o.heartbeatMs ?? HEARTBEAT_MS,
+    leaseMs: o.leaseMs ?? LEASE_MS,
     stream: o.stream ?? STREAM_TUNING,
     logger: o.logger ?? false,
   });
@@ -106,6 +113,18 @@ export async function createLathe(o: LatheOptions): Promise<Lathe> {
     store.pruneEvents(Date.now() - EVENT_RETENTION_MS).catch((err: unknown) => app.log.error({ err }, 'event pruning failed'));
   }, PRUNE_EVERY_MS);
   prune.unref();
+  // Jobs whose runner vanished go back to the queue (and say so) even when no runner claims.
+  let sweeping = false;
+  const sweep = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    store.queue
+      .expireAll(Date.now())
+      .then((expired) => expired.forEach((x) => sync.announce(x.user, x.events)))
+      .catch((err: unknown) => app.log.error({ err }, 'lease sweep failed'))
+      .finally(() => (sweeping = false));
+  }, o.leaseSweepMs ?? LEASE_SWEEP_MS);
+  sweep.unref();
 
   let closed: Promise<void> | null = null;
   return {
@@ -122,6 +141,7 @@ export async function createLathe(o: LatheOptions): Promise<Lathe> {
     close() {
       closed ??= (async () => {
         clearInterval(prune);
+        clearInterval(sweep);
         sync.close();
         await dispatcher?.stop();
         await app.close();

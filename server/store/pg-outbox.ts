@@ -31,8 +31,8 @@ const toStoredEvent = (r: EventRow): StoredEvent => ({
  * sees every seq below it) and two instances never interleave one user's writes.
  */
 export async function lockUser(q: Queryable, user: string): Promise<void> {
-  await q.query('INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO NOTHING', [user]);
-  await q.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [user]);
+  // One round trip: the no-op update of an existing row takes its lock like FOR UPDATE does.
+  await q.query('INSERT INTO users (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET id = excluded.id', [user]);
 }
 
 /** Appends one event (the caller holds the user's lock) and queues its NOTIFY for commit. */
@@ -44,15 +44,16 @@ export async function appendEvent(
   data: Record<string, unknown>,
   now: number,
 ): Promise<StoredEvent> {
+  // One round trip: next seq, the row, and its NOTIFY (delivered only if the transaction
+  // commits, and in commit order).
   const { rows } = await q.query<{ seq: number }>(
-    `WITH s AS (UPDATE users SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq)
-     INSERT INTO events (user_id, seq, type, job_id, data, created_at)
-     SELECT $1, event_seq, $2, $3, $4, $5 FROM s RETURNING seq`,
-    [user, type, jobId, JSON.stringify(data), now],
+    `WITH s AS (UPDATE users SET event_seq = event_seq + 1 WHERE id = $1 RETURNING event_seq),
+     e AS (INSERT INTO events (user_id, seq, type, job_id, data, created_at)
+           SELECT $1, event_seq, $2, $3, $4, $5 FROM s RETURNING seq)
+     SELECT seq, pg_notify($6, json_build_object('u', $1::text, 's', seq)::text) FROM e`,
+    [user, type, jobId, JSON.stringify(data), now, EVENTS_CHANNEL],
   );
   const seq = rows[0]!.seq;
-  // Delivered only if the transaction commits, and in commit order.
-  await q.query('SELECT pg_notify($1, $2)', [EVENTS_CHANNEL, JSON.stringify({ u: user, s: seq })]);
   return { seq, type, jobId, data, createdAt: now };
 }
 

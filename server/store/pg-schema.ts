@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { tx } from './pg-pool';
 
-export const PG_SCHEMA_VERSION = 2;
+export const PG_SCHEMA_VERSION = 3;
 /** pg_advisory_xact_lock key for migrations ("lathe" in ASCII). */
 const MIGRATION_LOCK = 0x6c617468;
 
@@ -86,6 +86,51 @@ export async function migratePg(pool: pg.Pool): Promise<number> {
           delivered_at BIGINT
         );
         CREATE INDEX deliveries_due ON webhook_deliveries (status, next_attempt_at);
+      `);
+    }
+    if (from < 3) {
+      await q.query(`
+        -- Datasets uploaded once by fingerprint (the SHA-256 of their bytes), for server-queued jobs.
+        CREATE TABLE datasets (
+          user_id TEXT NOT NULL,
+          fingerprint TEXT NOT NULL,
+          bytes BYTEA NOT NULL,
+          size INTEGER NOT NULL,
+          created_at BIGINT NOT NULL,
+          PRIMARY KEY (user_id, fingerprint)
+        );
+        -- A job submitted to the server waits here for a runner. The lease (device, until,
+        -- generation) says who trains it; every runner write must carry the current generation.
+        CREATE TABLE queue_jobs (
+          user_id TEXT NOT NULL,
+          job_id TEXT NOT NULL,
+          config TEXT NOT NULL,
+          dataset_fp TEXT NOT NULL,
+          queued_at BIGINT NOT NULL,
+          lease_device TEXT,
+          lease_until BIGINT,
+          lease_generation INTEGER NOT NULL DEFAULT 0,
+          pause_requested INTEGER NOT NULL DEFAULT 0,
+          checkpoint BYTEA,
+          checkpoint_step INTEGER,
+          checkpoint_sha256 TEXT,
+          checkpoint_at BIGINT,
+          PRIMARY KEY (user_id, job_id)
+        );
+        CREATE INDEX queue_waiting ON queue_jobs (user_id, lease_until, queued_at);
+        -- Which device trained which steps: one row per lease.
+        CREATE TABLE queue_runs (
+          user_id TEXT NOT NULL,
+          job_id TEXT NOT NULL,
+          generation INTEGER NOT NULL,
+          device_id TEXT NOT NULL,
+          from_step INTEGER NOT NULL,
+          to_step INTEGER NOT NULL,
+          started_at BIGINT NOT NULL,
+          ended_at BIGINT,
+          end_reason TEXT,
+          PRIMARY KEY (user_id, job_id, generation)
+        );
       `);
     }
     await q.query('UPDATE lathe_schema SET version = $1', [PG_SCHEMA_VERSION]);

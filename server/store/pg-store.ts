@@ -29,16 +29,38 @@ import { PgEventListener } from './pg-listener';
 import { ensureSchema, openPool, Rollback, tx, type PgConnection, type Queryable } from './pg-pool';
 import { migratePg } from './pg-schema';
 import { progressView } from './progress-view';
+import { driveAsync, toPgPlaceholders, type QueueOp } from './queue-ops';
+import { RunnerQueue } from './runner-queue';
 import { EMPTY_PROGRESS, SUMMARY_COLUMNS, toSummary, type JobDbRow } from './sqlite-rows';
 
 type PushOk = Extract<PushResult, { ok: true }>;
 
 export class PgJobStore implements JobStore {
+  /** The server's job queue on this database (runner-queue.ts). */
+  readonly queue: RunnerQueue;
+
   private constructor(
     readonly pool: pg.Pool,
     private readonly conn: PgConnection,
     private readonly opts: StoreOptions,
-  ) {}
+  ) {
+    this.queue = new RunnerQueue({ run: (work) => tx(pool, (q) => driveAsync(work(), (op) => this.#answer(q, op))) });
+  }
+
+  async #answer(q: Queryable, op: QueueOp): Promise<unknown> {
+    switch (op.kind) {
+      case 'all':
+        return (await q.query(toPgPlaceholders(op.sql) + (op.skipLocked ? ' FOR UPDATE SKIP LOCKED' : ''), op.params)).rows;
+      case 'run':
+        return (await q.query(toPgPlaceholders(op.sql), op.params)).rowCount ?? 0;
+      case 'lockUser':
+        return out.lockUser(q, op.user);
+      case 'event':
+        return out.appendEvent(q, op.user, op.type, op.jobId, op.data, op.now);
+      case 'webhook':
+        return out.enqueueWebhook(q, this.opts.webhookUrls, op.type, op.data, op.now);
+    }
+  }
 
   /** Connects, creates the schema if asked, and migrates. */
   static async open(conn: PgConnection, opts: StoreOptions): Promise<PgJobStore> {
