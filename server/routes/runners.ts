@@ -48,7 +48,7 @@ export const runnerRoutes: FastifyPluginAsyncZod<{ sync: Sync; leaseMs: number }
     { schema: { summary: 'Renew a lease; says whether pause or cancel was asked for', params: JobParams, body: RenewBody, response: { 200: RenewReply, 404: ErrorReply, 409: ErrorReply } } },
     async (req, reply) => {
       const b = req.body;
-      const r = await queue.renew(req.user, { jobId: req.params.id, deviceId: b.device_id, generation: b.generation }, b.step ?? null, b.lease_ms ?? leaseMs, Date.now());
+      const r = await queue.renew(req.user, { jobId: req.params.id, deviceId: b.device_id, generation: b.generation }, b.step ?? null, b.lease_ms ?? null, Date.now());
       if (!r.ok) {
         const x = refused(r, req.params.id);
         return reply.code(x.code).send(x.body);
@@ -75,7 +75,7 @@ export const runnerRoutes: FastifyPluginAsyncZod<{ sync: Sync; leaseMs: number }
       const q = req.query;
       const sha256 = createHash('sha256').update(req.body).digest('hex');
       const ref = { jobId: req.params.id, deviceId: q.device_id, generation: q.generation };
-      const r = await queue.checkpoint(req.user, ref, q.step, req.body, sha256, leaseMs, Date.now());
+      const r = await queue.checkpoint(req.user, ref, q.step, req.body, sha256, Date.now());
       if (!r.ok) {
         const x = refused(r, req.params.id);
         return reply.code(x.code).send(x.body);

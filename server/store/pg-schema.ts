@@ -110,6 +110,7 @@ export async function migratePg(pool: pg.Pool): Promise<number> {
           lease_device TEXT,
           lease_until BIGINT,
           lease_generation INTEGER NOT NULL DEFAULT 0,
+          lease_ms INTEGER,                   -- the length the holder asked for; renewals reuse it
           pause_requested INTEGER NOT NULL DEFAULT 0,
           checkpoint BYTEA,
           checkpoint_step INTEGER,

@@ -28,12 +28,13 @@ interface QueueRow {
   lease_device: string | null;
   lease_until: number | null;
   lease_generation: number;
+  lease_ms: number | null;
   pause_requested: number;
   checkpoint_step: number | null;
 }
 
 const JOB = 'SELECT state, version, name, snapshot, cancel_requested_at, deleted_at FROM jobs WHERE user_id = ? AND id = ?';
-const QUEUE = `SELECT config, dataset_fp, lease_device, lease_until, lease_generation, pause_requested, checkpoint_step
+const QUEUE = `SELECT config, dataset_fp, lease_device, lease_until, lease_generation, lease_ms, pause_requested, checkpoint_step
   FROM queue_jobs WHERE user_id = ? AND job_id = ?`;
 
 export class RunnerQueue {
@@ -84,8 +85,8 @@ export class RunnerQueue {
       const generation = pick.lease_generation + 1;
       const leaseUntil = now + leaseMs;
       const fromStep = pick.checkpoint_step ?? 0;
-      yield* run('UPDATE queue_jobs SET lease_device = ?, lease_until = ?, lease_generation = ? WHERE user_id = ? AND job_id = ?', [
-        deviceId, leaseUntil, generation, user, pick.job_id,
+      yield* run('UPDATE queue_jobs SET lease_device = ?, lease_until = ?, lease_generation = ?, lease_ms = ? WHERE user_id = ? AND job_id = ?', [
+        deviceId, leaseUntil, generation, leaseMs, user, pick.job_id,
       ]);
       yield* run(
         'INSERT INTO queue_runs (user_id, job_id, generation, device_id, from_step, to_step, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -121,31 +122,31 @@ export class RunnerQueue {
     return out;
   }
 
-  renew(user: UserId, ref: LeaseRef, step: number | null, leaseMs: number, now: number): Promise<Fenced<RenewReply>> {
+  /** Extends the lease by `leaseMs`, or by the length asked for at the claim when null. */
+  renew(user: UserId, ref: LeaseRef, step: number | null, leaseMs: number | null, now: number): Promise<Fenced<RenewReply>> {
     return this.db.run(function* (): QueueTx<Fenced<RenewReply>> {
       yield* lockUser(user);
       const held = yield* holds(user, ref, now);
       if (!held.ok) return held;
-      const leaseUntil = now + leaseMs;
+      const leaseUntil = now + (leaseMs ?? held.q.lease_ms ?? 0);
       yield* run('UPDATE queue_jobs SET lease_until = ? WHERE user_id = ? AND job_id = ?', [leaseUntil, user, ref.jobId]);
       if (step !== null) yield* advance(user, ref, step);
       return { ok: true, leaseUntil, cancelRequested: held.job.cancel_requested_at !== null, pauseRequested: held.q.pause_requested === 1, events: [] };
     });
   }
 
-  checkpoint(user: UserId, ref: LeaseRef, step: number, bytes: Buffer, sha256: string, leaseMs: number, now: number): Promise<Fenced<{ leaseUntil: number }>> {
+  /** Stores the holder's checkpoint; the lease is left as it is (renewals extend it). */
+  checkpoint(user: UserId, ref: LeaseRef, step: number, bytes: Buffer, sha256: string, now: number): Promise<Fenced<{ leaseUntil: number }>> {
     return this.db.run(function* (): QueueTx<Fenced<{ leaseUntil: number }>> {
       yield* lockUser(user);
       const held = yield* holds(user, ref, now);
       if (!held.ok) return held;
-      const leaseUntil = now + leaseMs;
       yield* run(
-        `UPDATE queue_jobs SET checkpoint = ?, checkpoint_step = ?, checkpoint_sha256 = ?, checkpoint_at = ?, lease_until = ?
-         WHERE user_id = ? AND job_id = ?`,
-        [bytes, step, sha256, now, leaseUntil, user, ref.jobId],
+        'UPDATE queue_jobs SET checkpoint = ?, checkpoint_step = ?, checkpoint_sha256 = ?, checkpoint_at = ? WHERE user_id = ? AND job_id = ?',
+        [bytes, step, sha256, now, user, ref.jobId],
       );
       yield* advance(user, ref, step);
-      return { ok: true, leaseUntil };
+      return { ok: true, leaseUntil: held.q.lease_until! };
     });
   }
 

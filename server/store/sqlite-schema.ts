@@ -118,6 +118,7 @@ export function migrate(db: Database): number {
         lease_device TEXT,
         lease_until INTEGER,
         lease_generation INTEGER NOT NULL DEFAULT 0,
+        lease_ms INTEGER,                   -- the length the holder asked for; renewals reuse it
         pause_requested INTEGER NOT NULL DEFAULT 0,
         checkpoint BLOB,
         checkpoint_step INTEGER,

@@ -53,13 +53,13 @@ describe.each(implementations)('job queue: %s', (_name, open) => {
     // Every holder trains to step 5 and uploads a checkpoint; the even ones then vanish.
     for (const { runner, lease } of leases) {
       const ref = { jobId: lease.jobId, deviceId: runner, generation: 1 };
-      expect(await s.queue.checkpoint('alice', ref, 5, Buffer.from(`ckpt ${lease.jobId}`), 'sha', LEASE_MS, 2000)).toMatchObject({ ok: true });
+      expect(await s.queue.checkpoint('alice', ref, 5, Buffer.from(`ckpt ${lease.jobId}`), 'sha', 2000)).toMatchObject({ ok: true });
     }
     const [dead, alive] = [leases.filter((_, i) => i % 2 === 0), leases.filter((_, i) => i % 2 === 1)];
     for (const { runner, lease } of alive)
-      expect(await s.queue.renew('alice', { jobId: lease.jobId, deviceId: runner, generation: 1 }, 8, LEASE_MS, 11_000)).toMatchObject({ ok: true, leaseUntil: 21_000 });
+      expect(await s.queue.renew('alice', { jobId: lease.jobId, deviceId: runner, generation: 1 }, 8, LEASE_MS, 10_000)).toMatchObject({ ok: true, leaseUntil: 20_000 });
 
-    // The dead runners' leases ran out at 12 000: the other ten runners race for what is free.
+    // The dead runners' leases ran out at 11 000 (a checkpoint does not extend a lease): the other ten runners race for what is free.
     const idle = runners.filter((r) => !leases.some((l) => l.runner === r));
     const second = await Promise.all(idle.map((r) => s.queue.claim('alice', r, LEASE_MS, 12_001)));
     const taken = second.map((c, i) => ({ runner: idle[i]!, lease: c.lease })).filter((x): x is { runner: string; lease: Lease } => x.lease !== null);
@@ -70,7 +70,7 @@ describe.each(implementations)('job queue: %s', (_name, open) => {
     for (const { runner, lease } of dead) {
       const ref = { jobId: lease.jobId, deviceId: runner, generation: 1 };
       expect(await s.queue.renew('alice', ref, 9, LEASE_MS, 12_002)).toEqual({ ok: false, reason: 'lease_lost' });
-      expect(await s.queue.checkpoint('alice', ref, 9, Buffer.from('stale'), 'x', LEASE_MS, 12_002)).toEqual({ ok: false, reason: 'lease_lost' });
+      expect(await s.queue.checkpoint('alice', ref, 9, Buffer.from('stale'), 'x', 12_002)).toEqual({ ok: false, reason: 'lease_lost' });
       expect(await s.queue.finish('alice', ref, 'completed', 9, null, 12_002)).toEqual({ ok: false, reason: 'lease_lost' });
       expect((await s.queue.getCheckpoint('alice', lease.jobId))?.bytes.toString()).toBe(`ckpt ${lease.jobId}`);
     }
@@ -114,7 +114,8 @@ describe.each(implementations)('job queue: %s', (_name, open) => {
     const again = (await s.queue.claim('alice', 'dev-c', LEASE_MS, 12_000)).lease!;
     expect(again.jobId).toBe(a.jobId);
     expect(await s.requestCancel('alice', a.jobId, 12_001)).toMatchObject({ outcome: 'requested', deviceId: 'dev-c' });
-    expect(await s.queue.renew('alice', { jobId: a.jobId, deviceId: 'dev-c', generation: 2 }, 1, LEASE_MS, 12_002)).toMatchObject({ cancelRequested: true });
+    // Without a length, a renewal extends by the one asked for at the claim.
+    expect(await s.queue.renew('alice', { jobId: a.jobId, deviceId: 'dev-c', generation: 2 }, 1, null, 12_002)).toMatchObject({ cancelRequested: true, leaseUntil: 22_002 });
     expect(await s.queue.pause('alice', 'nope', 1)).toEqual({ outcome: 'not_found' });
   });
 });
