@@ -19,7 +19,7 @@ export function readConfig(): ServerConfig {
 
 export async function main({ distDir, config }: { distDir: string; config: ServerConfig }): Promise<void> {
   const tokens = resolveTokens(config.tokens, config.dataDir, (line) => console.log(line));
-  const lathe = await createLathe({
+  const opened = createLathe({
     dbPath: config.dbPath,
     database: config.databaseUrl === null ? null : { url: config.databaseUrl },
     resultsDir: config.dataDir === null ? null : join(config.dataDir, 'results'),
@@ -30,6 +30,15 @@ export async function main({ distDir, config }: { distDir: string; config: Serve
     webhookSecret: config.webhookSecret,
     logger: { level: process.env.LATHE_LOG_LEVEL ?? 'warn', redact: LOG_REDACT },
   });
+  let lathe: Awaited<typeof opened>;
+  try {
+    lathe = await opened;
+  } catch (err) {
+    if (config.databaseUrl === null) throw err;
+    // PostgreSQL down, wrong password, no such database: say which, without the password.
+    console.error(`Cannot open the PostgreSQL database ${redactDatabaseUrl(config.databaseUrl)}: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
 
   let url: string;
   try {

@@ -39,10 +39,14 @@ export async function ensureSchema(pool: pg.Pool, schema: string | undefined): P
   if (schema !== undefined) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${schema}`);
 }
 
+/** The application_name of the LISTEN connection (in pg_stat_activity), with its schema if any. */
+export const listenerName = (c: PgConnection): string => `lathe-listen${c.schema === undefined ? '' : `:${c.schema}`}`;
+
 /** A client for a dedicated connection (LISTEN), with the same settings as the pool's. */
 export function openClient(c: PgConnection): pg.Client {
   return new pg.Client({
     connectionString: c.url,
+    application_name: listenerName(c),
     types: { getTypeParser: typeParser },
     ...(c.schema === undefined ? {} : { options: `-c search_path=${c.schema}` }),
   });

@@ -6,7 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:http';
 import { afterEach, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { createLathe, type Lathe, type LatheOptions } from '../../server/server';
+import { listenerName } from '../../server/store/pg-pool';
 import { ALICE, BOB, auth, change, openEvents, sleep, tempDir } from './helpers';
 import { freshSchema, PG_URL } from './pg';
 
@@ -37,7 +39,7 @@ async function instances(count: number, extra: Partial<LatheOptions> = {}) {
     cleanups.push(() => lathe.close());
     started.push({ lathe, url: await lathe.listen(0, '127.0.0.1') });
   }
-  return started;
+  return Object.assign(started, { conn: db.conn });
 }
 
 async function push(url: string, deviceId: string, changes: unknown[]) {
@@ -64,6 +66,24 @@ describe.skipIf(PG_URL === null)('several instances on one PostgreSQL', () => {
     expect(await alice.next()).toMatchObject({ id: '1', event: 'job_status_changed', data: { job_id: 'j1', state: 'queued' } });
     expect(await alice.next()).toMatchObject({ id: '2', event: 'job_status_changed', data: { state: 'running', previous_state: 'queued' } });
     await expect(bob.next(300)).rejects.toThrow(/no event/);
+  });
+
+  it('a stream still gets what was written while its instance’s LISTEN connection was down', async () => {
+    const nodes = await instances(2);
+    const [one, two] = nodes;
+    const alice = await events(two!.url);
+    await push(one!.url, 'dev-a', [change(1, 'j1', 'queued')]);
+    expect(await alice.next()).toMatchObject({ id: '1' });
+    // Both instances' LISTEN connections are cut (the server restarted, a proxy dropped them).
+    const admin = new pg.Client({ connectionString: PG_URL! });
+    await admin.connect();
+    const cut = await admin.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [listenerName(nodes.conn)]);
+    await admin.end();
+    expect(cut.rowCount).toBe(2);
+    await push(one!.url, 'dev-a', [change(2, 'j1', 'running')]);
+    expect(await alice.next(10_000)).toMatchObject({ id: '2', data: { state: 'running' } });
+    await push(one!.url, 'dev-a', [change(3, 'j1', 'paused')]);
+    expect(await alice.next(10_000)).toMatchObject({ id: '3', data: { state: 'paused' } });
   });
 
   it('concurrent writes through both instances give one gap-free sequence, and Last-Event-ID resumes on the other instance', async () => {
