@@ -96,7 +96,7 @@ export interface JobListFilter {
   after?: { updatedAt: number; id: string };
 }
 
-export type EventType = 'job_status_changed' | 'job_progress' | 'job_cancel_requested' | 'job_deleted';
+export type EventType = 'job_status_changed' | 'job_progress' | 'job_cancel_requested' | 'job_pause_requested' | 'job_deleted';
 
 /** One row of a user's persisted event sequence; `seq` is the SSE `id`. */
 export interface StoredEvent {

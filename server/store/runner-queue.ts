@@ -186,8 +186,11 @@ export class RunnerQueue {
       if (!job || job.deleted_at !== null) return { outcome: 'not_found' };
       if (!(yield* one(QUEUE, [user, jobId]))) return { outcome: 'not_queue_job' };
       if (action === 'pause' && job.state === 'running') {
+        const q = (yield* one<QueueRow>(QUEUE, [user, jobId]))!;
         yield* run('UPDATE queue_jobs SET pause_requested = 1 WHERE user_id = ? AND job_id = ?', [user, jobId]);
-        return { outcome: 'requested', state: job.state, events: [] };
+        // The holder hears of it from this event at once, or from its next renewal at the latest.
+        const e = yield* event(user, 'job_pause_requested', jobId, { job_id: jobId, device_id: q.lease_device, generation: q.lease_generation }, now);
+        return { outcome: 'requested', state: job.state, events: [e] };
       }
       const [from, to]: [JobState, JobState] = action === 'pause' ? ['queued', 'paused'] : ['paused', 'queued'];
       if (job.state !== from) return { outcome: 'refused', state: job.state };

@@ -105,7 +105,9 @@ describe.each(implementations)('job queue: %s', (_name, open) => {
     expect(expired[0]!.events[0]!.data).toMatchObject({ job_id: a.jobId, state: 'queued', previous_state: 'running', reason: 'lease_expired' });
 
     const refB = { jobId: b.jobId, deviceId: 'dev-b', generation: 1 };
-    expect(await s.queue.pause('alice', b.jobId, 6000)).toMatchObject({ outcome: 'requested' });
+    const pause = await s.queue.pause('alice', b.jobId, 6000);
+    expect(pause).toMatchObject({ outcome: 'requested' });
+    expect(pause.outcome === 'requested' && pause.events[0]).toMatchObject({ type: 'job_pause_requested', data: { job_id: b.jobId, device_id: 'dev-b', generation: 1 } });
     expect(await s.queue.renew('alice', refB, 2, LEASE_MS, 6001)).toMatchObject({ ok: true, pauseRequested: true, cancelRequested: false });
     expect(await s.queue.finish('alice', refB, 'paused', 2, null, 6002)).toMatchObject({ ok: true });
     expect((await s.getJob('alice', b.jobId))?.state).toBe('paused');
