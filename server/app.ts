@@ -21,7 +21,9 @@ import { eventRoutes } from './routes/events';
 import { jobRoutes } from './routes/jobs';
 import { metaRoutes } from './routes/meta';
 import { pushRoutes } from './routes/push';
+import { queueRoutes } from './routes/queue';
 import { resultRoutes } from './routes/results';
+import { runnerRoutes } from './routes/runners';
 import { ISOLATION_HEADERS, registerStatic } from './static';
 import type { Sync } from './sync';
 import type { TokenTable } from './tokens';
@@ -41,6 +43,8 @@ export interface AppOptions {
   rateLimitPerMinute: number;
   /** SSE heartbeat comment interval, in ms. */
   heartbeatMs: number;
+  /** A runner's lease when it does not ask for another length, in ms. */
+  leaseMs: number;
   stream: StreamTuning;
   logger: FastifyServerOptions['logger'];
 }
@@ -144,6 +148,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     await api.register(pushRoutes, { sync: opts.sync });
     await api.register(jobRoutes, { sync: opts.sync, results: opts.results });
     await api.register(resultRoutes, { sync: opts.sync, results: opts.results });
+    await api.register(queueRoutes, { sync: opts.sync });
+    await api.register(runnerRoutes, { sync: opts.sync, leaseMs: opts.leaseMs });
     await api.register(eventRoutes, { sync: opts.sync, hub: opts.hub, tuning: opts.stream });
   });
   return app;

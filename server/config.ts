@@ -12,6 +12,8 @@ export interface ServerConfig {
   host: string;
   /** A file path, or `:memory:` (nothing survives a restart). */
   dbPath: string;
+  /** From LATHE_DATABASE_URL: PostgreSQL instead of the SQLite file (several instances may share it). */
+  databaseUrl: string | null;
   /** The folder of the database: generated token, uploaded results. Null for `:memory:`. */
   dataDir: string | null;
   /** From LATHE_TOKENS; empty means "generate one on first start" (server/tokens.ts). */
@@ -91,6 +93,27 @@ export function parseWebhookSecret(value: string | undefined): Buffer | null {
   return bytes;
 }
 
+/** `postgres://user:password@host:port/database`; empty means the embedded SQLite store. */
+export function parseDatabaseUrl(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError('LATHE_DATABASE_URL must be a URL such as postgres://lathe:secret@localhost:5432/lathe.');
+  }
+  if (url.protocol !== 'postgres:' && url.protocol !== 'postgresql:')
+    throw new ConfigError(`LATHE_DATABASE_URL must start with postgres:// (got "${url.protocol}//"); leave it unset for the embedded SQLite store.`);
+  return value;
+}
+
+/** The URL without its password, for log lines. */
+export function redactDatabaseUrl(value: string): string {
+  const url = new URL(value);
+  if (url.password !== '') url.password = '***';
+  return url.href;
+}
+
 export function parsePort(value: string | undefined, fallback: number): number {
   if (value === undefined || value === '') return fallback;
   const port = Number(value);
@@ -110,6 +133,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv, cwd = process.cwd()): Serv
     port: parsePort(env.PORT, 4173),
     host: env.HOST && env.HOST !== '' ? env.HOST : 'localhost',
     dbPath,
+    databaseUrl: parseDatabaseUrl(env.LATHE_DATABASE_URL),
     dataDir: dbPath === ':memory:' ? null : dirname(dbPath),
     tokens: parseTokens(env.LATHE_TOKENS),
     corsOrigins: parseOrigins(env.LATHE_CORS_ORIGINS),

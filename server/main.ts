@@ -2,7 +2,7 @@
 // the first-start token, then the app and /api on one port until SIGINT or SIGTERM.
 // Imports server/ modules and node built-ins only.
 import { join } from 'node:path';
-import { ConfigError, configFromEnv, type ServerConfig } from './config';
+import { ConfigError, configFromEnv, redactDatabaseUrl, type ServerConfig } from './config';
 import { LOG_REDACT, createLathe } from './server';
 import { resolveTokens } from './tokens';
 
@@ -19,8 +19,9 @@ export function readConfig(): ServerConfig {
 
 export async function main({ distDir, config }: { distDir: string; config: ServerConfig }): Promise<void> {
   const tokens = resolveTokens(config.tokens, config.dataDir, (line) => console.log(line));
-  const lathe = await createLathe({
+  const opened = createLathe({
     dbPath: config.dbPath,
+    database: config.databaseUrl === null ? null : { url: config.databaseUrl },
     resultsDir: config.dataDir === null ? null : join(config.dataDir, 'results'),
     tokens,
     distDir,
@@ -29,6 +30,15 @@ export async function main({ distDir, config }: { distDir: string; config: Serve
     webhookSecret: config.webhookSecret,
     logger: { level: process.env.LATHE_LOG_LEVEL ?? 'warn', redact: LOG_REDACT },
   });
+  let lathe: Awaited<typeof opened>;
+  try {
+    lathe = await opened;
+  } catch (err) {
+    if (config.databaseUrl === null) throw err;
+    // PostgreSQL down, wrong password, no such database: say which, without the password.
+    console.error(`Cannot open the PostgreSQL database ${redactDatabaseUrl(config.databaseUrl)}: ${err instanceof Error ? err.message : String(err)}`);
+    process.exit(1);
+  }
 
   let url: string;
   try {
@@ -39,7 +49,7 @@ export async function main({ distDir, config }: { distDir: string; config: Serve
     await lathe.close();
     process.exit(1);
   }
-  console.log(`Lathe is running at ${url}/ (API at ${url}/api, database ${config.dbPath}; Ctrl+C to stop)`);
+  console.log(`Lathe is running at ${url}/ (API at ${url}/api, database ${config.databaseUrl === null ? config.dbPath : redactDatabaseUrl(config.databaseUrl)}; Ctrl+C to stop)`);
 
   const shutdown = (signal: string) => {
     console.log(`\n${signal}: stopping the server.`);

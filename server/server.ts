@@ -10,6 +10,8 @@ import { EventHub, type StreamCaps } from './events/hub';
 import type { StreamTuning } from './events/stream';
 import { ResultFiles } from './results';
 import type { JobStore } from './store/job-store';
+import type { PgConnection } from './store/pg-pool';
+import { PgJobStore } from './store/pg-store';
 import { SqliteJobStore } from './store/sqlite-store';
 import { Sync } from './sync';
 import { TokenTable } from './tokens';
@@ -24,9 +26,16 @@ export const STREAM_TUNING: StreamTuning = { slowClientTimeoutMs: 10_000, maxBuf
 /** Events older than this are pruned; a client further behind gets a `resync` event. */
 export const EVENT_RETENTION_MS = 7 * 24 * 3600 * 1000;
 const PRUNE_EVERY_MS = 3600 * 1000;
+/** A runner's lease unless it asks for another length; a runner renews well before it ends. */
+export const LEASE_MS = 30_000;
+/** How often each instance returns jobs with expired leases to the queue. */
+export const LEASE_SWEEP_MS = 1000;
 
 export interface LatheOptions {
+  /** The SQLite file (or `:memory:`); unused when `database` is given. */
   dbPath: string;
+  /** PostgreSQL instead of SQLite: several instances may share it. */
+  database?: PgConnection | null;
   /** Uploaded results; a temporary folder when null. */
   resultsDir: string | null;
   tokens: readonly TokenEntry[];
@@ -38,6 +47,8 @@ export interface LatheOptions {
   webhookPollMs?: number;
   rateLimitPerMinute?: number;
   heartbeatMs?: number;
+  leaseMs?: number;
+  leaseSweepMs?: number;
   progressIntervalMs?: number;
   streamCaps?: StreamCaps;
   stream?: StreamTuning;
@@ -59,8 +70,12 @@ export const LOG_REDACT = ['req.headers.authorization', 'req.headers.cookie', 'h
 export async function createLathe(o: LatheOptions): Promise<Lathe> {
   const progressIntervalMs = o.progressIntervalMs ?? PROGRESS_INTERVAL_MS;
   const webhookUrls = o.webhookUrls ?? [];
-  const store = new SqliteJobStore(o.dbPath, { webhookUrls, progressIntervalMs });
+  const storeOptions = { webhookUrls, progressIntervalMs };
+  const store = o.database ? await PgJobStore.open(o.database, storeOptions) : new SqliteJobStore(o.dbPath, storeOptions);
   const hub = new EventHub(o.streamCaps ?? STREAM_CAPS);
+  // Other instances' events: NOTIFY wakes this instance's streams, which read the event table.
+  const subscription =
+    store instanceof PgJobStore ? await store.subscribe((user, seq) => hub.wakeTo(user, seq), () => hub.wakeAll()) : null;
   // Background failures (a progress flush, a webhook round) go to the app's log once it exists.
   let logError = (err: unknown, what: string) => console.error(what, err);
   let dispatcher: WebhookDispatcher | null = null;
@@ -87,6 +102,7 @@ export async function createLathe(o: LatheOptions): Promise<Lathe> {
     corsOrigins: o.corsOrigins ?? [],
     rateLimitPerMinute: o.rateLimitPerMinute ?? RATE_LIMIT_PER_MINUTE,
     heartbeatMs: o.heartbeatMs ?? HEARTBEAT_MS,
+    leaseMs: o.leaseMs ?? LEASE_MS,
     stream: o.stream ?? STREAM_TUNING,
     logger: o.logger ?? false,
   });
@@ -97,6 +113,18 @@ export async function createLathe(o: LatheOptions): Promise<Lathe> {
     store.pruneEvents(Date.now() - EVENT_RETENTION_MS).catch((err: unknown) => app.log.error({ err }, 'event pruning failed'));
   }, PRUNE_EVERY_MS);
   prune.unref();
+  // Jobs whose runner vanished go back to the queue (and say so) even when no runner claims.
+  let sweeping = false;
+  const sweep = setInterval(() => {
+    if (sweeping) return;
+    sweeping = true;
+    store.queue
+      .expireAll(Date.now())
+      .then((expired) => expired.forEach((x) => sync.announce(x.user, x.events)))
+      .catch((err: unknown) => app.log.error({ err }, 'lease sweep failed'))
+      .finally(() => (sweeping = false));
+  }, o.leaseSweepMs ?? LEASE_SWEEP_MS);
+  sweep.unref();
 
   let closed: Promise<void> | null = null;
   return {
@@ -113,9 +141,11 @@ export async function createLathe(o: LatheOptions): Promise<Lathe> {
     close() {
       closed ??= (async () => {
         clearInterval(prune);
+        clearInterval(sweep);
         sync.close();
         await dispatcher?.stop();
         await app.close();
+        await subscription?.close();
         await store.close();
       })();
       return closed;

@@ -42,6 +42,11 @@ export class Sync {
     return result.deleted;
   }
 
+  /** Publishes events another part of the server (the job queue) committed. */
+  announce(user: UserId, events: readonly StoredEvent[]): void {
+    this.#announce(user, events);
+  }
+
   #announce(user: UserId, events: readonly StoredEvent[]): void {
     this.hub.publish(user, events);
     if (events.some((e) => e.type === 'job_status_changed')) this.webhooks?.wake();

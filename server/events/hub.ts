@@ -1,10 +1,12 @@
 // The in-process wake-up for event streams: after a transaction commits, the events it wrote are
 // published to that user's open streams. The event table stays the truth (a stream that misses a
-// wake-up, or lags, reads the table); with several instances (issue 12) LISTEN/NOTIFY replaces
-// this. Also counts open streams against the caps. Imports the store's types only.
+// wake-up, or lags, reads the table). With PostgreSQL, other instances' commits arrive through
+// LISTEN/NOTIFY as `wakeTo(user, seq)`: no events, only how far the table now goes. Also counts
+// this instance's open streams against the caps. Imports the store's types only.
 import type { StoredEvent, UserId } from '../store/job-store';
 
-export type Listener = (events: readonly StoredEvent[]) => void;
+/** Fresh events, or none with `latestSeq`: the table holds events up to that seq. */
+export type Listener = (events: readonly StoredEvent[], latestSeq?: number) => void;
 
 export interface StreamCaps {
   /** Open streams per user (all of a user's tokens together). */
@@ -39,6 +41,16 @@ export class EventHub {
   publish(user: UserId, events: readonly StoredEvent[]): void {
     if (events.length === 0) return;
     for (const listener of this.#listeners.get(user) ?? []) listener(events);
+  }
+
+  /** Another instance committed the user's events up to `seq`: streams read them from the table. */
+  wakeTo(user: UserId, seq: number): void {
+    for (const listener of this.#listeners.get(user) ?? []) listener([], seq);
+  }
+
+  /** Wake-ups may have been missed (the LISTEN connection was lost): every stream re-reads. */
+  wakeAll(): void {
+    for (const set of this.#listeners.values()) for (const listener of set) listener([], Number.MAX_SAFE_INTEGER);
   }
 
   get total(): number {

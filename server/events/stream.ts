@@ -53,10 +53,11 @@ export class EventStream {
     return this.#cursor;
   }
 
-  /** Called by the hub with freshly committed events (or with none, to re-check the table). */
-  wake(events: readonly StoredEvent[]): void {
+  /** Called by the hub with freshly committed events, or with `latestSeq` to read the table to there. */
+  wake(events: readonly StoredEvent[], latestSeq?: number): void {
     if (this.#closed) return;
     for (const e of events) this.#latest = Math.max(this.#latest, e.seq);
+    if (latestSeq !== undefined) this.#latest = Math.max(this.#latest, latestSeq);
     if (this.#pending.length + events.length > MAX_PENDING_HINTS) this.#pending = [];
     else this.#pending.push(...events);
     void this.pump();

@@ -35,7 +35,12 @@ export const eventRoutes: FastifyPluginAsyncZod<{ sync: Sync; hub: EventHub; tun
       // Subscribe before reading where the sequence stands, so no event falls in between.
       let stream: EventStream | null = null;
       const early: StoredEvent[] = [];
-      const release = hub.open(user, (events) => (stream ? stream.wake(events) : early.push(...events)));
+      let earlyLatest = 0;
+      const release = hub.open(user, (events, latestSeq) => {
+        if (stream) return stream.wake(events, latestSeq);
+        early.push(...events);
+        earlyLatest = Math.max(earlyLatest, latestSeq ?? 0);
+      });
       if (release === null) {
         return reply
           .code(503)
@@ -71,7 +76,7 @@ export const eventRoutes: FastifyPluginAsyncZod<{ sync: Sync; hub: EventHub; tun
         // The history the client asked for is gone: it must pull GET /api/jobs again.
         await reply.sse.send({ id: String(bounds.last), event: 'resync', data: { reason: start.resync, last_event_id: bounds.last } });
       }
-      s.wake(early);
+      s.wake(early, earlyLatest);
       await s.pump();
     },
   );

@@ -1,6 +1,7 @@
 // The job routes: list (filters and a cursor), get, delete, inline progress and cancel. Thin:
 // they translate between the wire (snake_case) and the store. Imports server/ modules only.
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
+import { QueueInfoReply } from '../queue-schemas';
 import type { ResultFiles } from '../results';
 import {
   CancelReply,
@@ -13,6 +14,7 @@ import {
   NoContent,
 } from '../schemas';
 import type { JobSummary } from '../store/job-store';
+import type { QueueInfo } from '../store/queue-types';
 import type { Sync } from '../sync';
 
 /** The opaque list cursor: the last row's (updated_at, id), base64url JSON. */
@@ -48,6 +50,30 @@ export function summaryOut(j: JobSummary) {
   };
 }
 
+/** A job with its snapshot, and for server-queued jobs the lease and which device trained which steps. */
+const JobWithQueue = JobDetail.extend({ queue: QueueInfoReply.nullable() });
+
+function queueOut(q: QueueInfo | null) {
+  if (!q) return null;
+  return {
+    dataset_fingerprint: q.datasetFingerprint,
+    lease_device: q.leaseDevice,
+    lease_until: q.leaseUntil,
+    generation: q.generation,
+    pause_requested: q.pauseRequested,
+    checkpoint: q.checkpoint && { step: q.checkpoint.step, sha256: q.checkpoint.sha256, uploaded_at: q.checkpoint.uploadedAt },
+    runs: q.runs.map((r) => ({
+      generation: r.generation,
+      device_id: r.deviceId,
+      from_step: r.fromStep,
+      to_step: r.toStep,
+      started_at: r.startedAt,
+      ended_at: r.endedAt,
+      end_reason: r.endReason,
+    })),
+  };
+}
+
 const notFound = (id: string) => ({ error: 'not_found', message: `No job "${id}".` });
 
 export const jobRoutes: FastifyPluginAsyncZod<{ sync: Sync; results: ResultFiles }> = async (app, { sync, results }) => {
@@ -74,11 +100,11 @@ export const jobRoutes: FastifyPluginAsyncZod<{ sync: Sync; results: ResultFiles
 
   app.get(
     '/api/jobs/:id',
-    { schema: { summary: 'One job with its snapshot', params: JobParams, response: { 200: JobDetail, 404: ErrorReply } } },
+    { schema: { summary: 'One job with its snapshot (and its queue record when submitted to the server)', params: JobParams, response: { 200: JobWithQueue, 404: ErrorReply } } },
     async (req, reply) => {
       const job = await store.getJob(req.user, req.params.id);
       if (!job) return reply.code(404).send(notFound(req.params.id));
-      return { ...summaryOut(job), snapshot: job.snapshot };
+      return { ...summaryOut(job), snapshot: job.snapshot, queue: queueOut(await store.queue.info(req.user, req.params.id)) };
     },
   );
 

@@ -6,6 +6,7 @@
 // together or not at all. Claims (`claimDeliveries`) take a lease, the shape a
 // `SELECT … FOR UPDATE SKIP LOCKED` claim has in PostgreSQL.
 import type { JobState } from '../../shared/jobs';
+import type { RunnerQueue } from './runner-queue';
 
 /** A user is named by the token configuration (`LATHE_TOKENS`); devices and jobs belong to one. */
 export type UserId = string;
@@ -95,7 +96,7 @@ export interface JobListFilter {
   after?: { updatedAt: number; id: string };
 }
 
-export type EventType = 'job_status_changed' | 'job_progress' | 'job_cancel_requested' | 'job_deleted';
+export type EventType = 'job_status_changed' | 'job_progress' | 'job_cancel_requested' | 'job_pause_requested' | 'job_deleted';
 
 /** One row of a user's persisted event sequence; `seq` is the SSE `id`. */
 export interface StoredEvent {
@@ -131,6 +132,8 @@ export interface StoreOptions {
 }
 
 export interface JobStore {
+  /** Jobs submitted to the server, claimed by runners under leases (runner-queue.ts). */
+  readonly queue: RunnerQueue;
   /** Applies a device's changes in order, all in one transaction (see server/README.md). */
   push(user: UserId, deviceId: string, changes: readonly JobChange[], now: number): Promise<PushResult>;
   listJobs(user: UserId, filter: JobListFilter): Promise<JobSummary[]>;

@@ -5,7 +5,7 @@
 // that has shipped: add the next `if (version < N)`.
 import type { Database } from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 export function migrate(db: Database): number {
   const from = db.pragma('user_version', { simple: true }) as number;
@@ -90,6 +90,56 @@ export function migrate(db: Database): number {
         delivered_at INTEGER
       );
       CREATE INDEX deliveries_due ON webhook_deliveries (status, next_attempt_at);
+      `,
+    );
+  }
+
+  if (from < 3) {
+    step(
+      3,
+      `
+      -- Datasets uploaded once by fingerprint (the SHA-256 of their bytes), for server-queued jobs.
+      CREATE TABLE datasets (
+        user_id TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        bytes BLOB NOT NULL,
+        size INTEGER NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (user_id, fingerprint)
+      );
+      -- A job submitted to the server waits here for a runner. The lease (device, until,
+      -- generation) says who trains it; every runner write must carry the current generation.
+      CREATE TABLE queue_jobs (
+        user_id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        config TEXT NOT NULL,
+        dataset_fp TEXT NOT NULL,
+        queued_at INTEGER NOT NULL,
+        lease_device TEXT,
+        lease_until INTEGER,
+        lease_generation INTEGER NOT NULL DEFAULT 0,
+        lease_ms INTEGER,                   -- the length the holder asked for; renewals reuse it
+        pause_requested INTEGER NOT NULL DEFAULT 0,
+        checkpoint BLOB,
+        checkpoint_step INTEGER,
+        checkpoint_sha256 TEXT,
+        checkpoint_at INTEGER,
+        PRIMARY KEY (user_id, job_id)
+      );
+      CREATE INDEX queue_waiting ON queue_jobs (user_id, lease_until, queued_at);
+      -- Which device trained which steps: one row per lease.
+      CREATE TABLE queue_runs (
+        user_id TEXT NOT NULL,
+        job_id TEXT NOT NULL,
+        generation INTEGER NOT NULL,
+        device_id TEXT NOT NULL,
+        from_step INTEGER NOT NULL,
+        to_step INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        ended_at INTEGER,
+        end_reason TEXT,
+        PRIMARY KEY (user_id, job_id, generation)
+      );
       `,
     );
   }

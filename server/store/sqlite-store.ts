@@ -25,6 +25,8 @@ import type {
   WebhookDelivery,
 } from './job-store';
 import { progressView } from './progress-view';
+import { driveSync, type QueueDriver, type QueueOp, type SqlValue } from './queue-ops';
+import { RunnerQueue } from './runner-queue';
 import { migrate } from './sqlite-schema';
 import { SqliteOutbox } from './sqlite-outbox';
 import {
@@ -49,6 +51,9 @@ export class SqliteJobStore implements JobStore {
   readonly #opts: StoreOptions;
   readonly #listCache = new Map<string, Database.Statement>();
   readonly #s: JobStatements;
+  readonly #queueStatements = new Map<string, Database.Statement<SqlValue[]>>();
+  /** The server's job queue on this database (runner-queue.ts). */
+  readonly queue: RunnerQueue;
 
   /** `path` is a file (its folder is created) or `:memory:`. */
   constructor(path: string, opts: StoreOptions) {
@@ -64,6 +69,31 @@ export class SqliteJobStore implements JobStore {
     this.#out = new SqliteOutbox(this.#db);
     const db = this.#db;
     this.#s = prepareJobStatements(db);
+    const driver: QueueDriver = {
+      // better-sqlite3 is synchronous: the whole generator runs inside one immediate transaction.
+      run: async (tx) => db.transaction(() => driveSync(tx(), (op) => this.#answer(op))).immediate(),
+    };
+    this.queue = new RunnerQueue(driver);
+  }
+
+  #answer(op: QueueOp): unknown {
+    const prepared = (sql: string) => {
+      let stmt = this.#queueStatements.get(sql);
+      if (!stmt) this.#queueStatements.set(sql, (stmt = this.#db.prepare<SqlValue[]>(sql)));
+      return stmt;
+    };
+    switch (op.kind) {
+      case 'all':
+        return prepared(op.sql).all(...op.params);
+      case 'run':
+        return prepared(op.sql).run(...op.params).changes;
+      case 'lockUser':
+        return this.#out.ensureUser(op.user); // the immediate transaction already excludes other writers
+      case 'event':
+        return this.#out.append(op.user, op.type, op.jobId, op.data, op.now);
+      case 'webhook':
+        return this.#out.enqueueWebhook(this.#opts.webhookUrls, op.type, op.data, op.now);
+    }
   }
 
   async push(user: UserId, deviceId: string, changes: readonly JobChange[], now: number): Promise<PushResult> {

@@ -1,53 +1,20 @@
-// The JobStore contract: every store implementation (SQLite on a file and in memory today,
-// PostgreSQL later) must pass this one suite. Only the store is exercised; no HTTP.
-import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import type { JobStore, StoreOptions } from '../../server/store/job-store';
-import { SqliteJobStore } from '../../server/store/sqlite-store';
-import { change, tempDir } from './helpers';
-
-interface Harness {
-  store: JobStore;
-  /** Closes and opens the same storage again; absent for stores that cannot outlive close(). */
-  reopen?: () => Promise<JobStore>;
-  dispose: () => Promise<void>;
-}
-
-const OPTS: StoreOptions = { webhookUrls: ['http://127.0.0.1:9/hook-a', 'http://127.0.0.1:9/hook-b'], progressIntervalMs: 1000 };
-
-const implementations: [string, () => Harness][] = [
-  [
-    'SQLite file',
-    () => {
-      const dir = tempDir();
-      const path = join(dir.path, 'lathe.db');
-      const h: Harness = {
-        store: new SqliteJobStore(path, OPTS),
-        reopen: async () => {
-          await h.store.close();
-          h.store = new SqliteJobStore(path, OPTS);
-          return h.store;
-        },
-        dispose: async () => {
-          await h.store.close();
-          dir.remove();
-        },
-      };
-      return h;
-    },
-  ],
-  [
-    'SQLite :memory:',
-    () => {
-      const h: Harness = { store: new SqliteJobStore(':memory:', OPTS), dispose: async () => h.store.close() };
-      return h;
-    },
-  ],
-];
+// The JobStore contract: every store implementation (SQLite on a file and in memory, PostgreSQL
+// when LATHE_TEST_DATABASE_URL is set: tests/server/pg.ts) must pass this one suite. Only the
+// store is exercised; no HTTP.
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { JobStore } from '../../server/store/job-store';
+import { change } from './helpers';
+import { implementations, OPTS, type Harness } from './store-harness';
 
 describe.each(implementations)('JobStore contract: %s', (_name, open) => {
   let h: Harness;
-  const start = () => (h = open()).store;
+  let started: JobStore;
+  beforeEach(async () => {
+    h = open();
+    await h.ready;
+    started = h.store;
+  });
+  const start = () => started;
   afterEach(async () => h.dispose());
 
   it('applies a device’s changes in order and answers with the last applied seq', async () => {
