@@ -3,7 +3,10 @@
 // 'number' | 'string' | 'boolean' | 'any', with a trailing '?' for "or null"; an object spec lists
 // its fields; a one-element array spec types every element. Bump SCHEMA_VERSION on any change.
 
-export const SCHEMA_VERSION = 2;
+import { IMAGES_SCHEMA } from './image-section.mjs';
+
+/** 3: `images` (decode and store, CNN loop vs fit, transfer learning, the digits sample). */
+export const SCHEMA_VERSION = 3;
 
 const WINDOW = { fromStep: 'number', steps: 'number', samples: 'number', ms: 'number', samplesPerSec: 'number' };
 
@@ -137,6 +140,7 @@ export const RESULT_SCHEMA = {
     load: { bundle: { mainJs: FILES, css: FILES, workerJs: FILES }, tti: { coldMs: 'number', warmMs: 'number?', warmSamplesMs: ['number'] } },
     backendChoice: [{ comparedWith: 'string', job: 'string', chosen: 'string', reason: 'string?', msToChoice: 'number', probeMs: 'number?', completeReason: 'string?', msToComplete: 'number?' }],
   },
+  images: IMAGES_SCHEMA,
   summary: [SUMMARY_ROW],
   errors: [{ section: 'string', message: 'string' }],
 };

@@ -10,7 +10,7 @@ import { validateResult } from '../bench/schema.mjs';
 
 test('the quick bench writes a result with every field present and of the right type', async () => {
   // Its own build check, server and browser; normally about half a minute on 2 cores.
-  test.setTimeout(150_000);
+  test.setTimeout(180_000);
   const out = mkdtempSync(join(tmpdir(), 'lathe-bench-'));
   const lines: string[] = [];
   try {
@@ -20,6 +20,7 @@ test('the quick bench writes a result with every field present and of the right 
       errors: { section: string; message: string }[];
       backends: { backend: string; reason: string | null; models: { id: string }[] }[];
       summary: unknown[];
+      images: { backends: { backend: string; cnn: { imagesPerSec: number | null }; transfer: { totalMs: number | null } }[] };
     };
     expect(written.errors, 'no bench section failed').toEqual([]);
     expect(problems, 'the result as returned conforms to bench/schema.mjs').toEqual([]);
@@ -32,6 +33,10 @@ test('the quick bench writes a result with every field present and of the right 
     // At least one backend measured every model, so the per-model fields were checked for real.
     expect(written.backends.some((b) => b.models.map((m) => m.id).join() === 'iris,mlp784')).toBe(true);
     expect(written.summary.length).toBeGreaterThan(0);
+    // The images section measured for real: the CNN on cpu, transfer learning on WASM (quick's choice).
+    const imagesOn = (name: string) => written.images.backends.find((b) => b.backend === name);
+    expect(imagesOn('cpu')?.cnn.imagesPerSec).toBeGreaterThan(0);
+    expect(imagesOn('wasm')?.transfer.totalMs).toBeGreaterThan(0);
   } finally {
     await test.info().attach('bench log', { body: lines.join('\n'), contentType: 'text/plain' });
     rmSync(out, { recursive: true, force: true });

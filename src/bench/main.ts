@@ -9,6 +9,8 @@ interface BenchRemote {
   runBackend(request: unknown, listener?: (event: unknown) => void): Promise<unknown>;
   runThreads(request: unknown): Promise<unknown>;
   resumeCheck(request: unknown): Promise<unknown>;
+  runImages(request: unknown): Promise<unknown>;
+  runDecode(spec: unknown): Promise<unknown>;
 }
 
 export interface LatheBenchPage {
@@ -18,6 +20,10 @@ export interface LatheBenchPage {
   runThreads(request: { threads: number }, timeoutMs: number): Promise<unknown>;
   /** Exact resume on one backend (and WASM thread count), in a fresh worker. */
   resumeCheck(request: { backend: string; threads: number | null }, timeoutMs: number): Promise<unknown>;
+  /** The image bench on one backend (workers/bench/image-runs.ts), in a fresh worker. */
+  runImages(request: { backend: string }, timeoutMs: number): Promise<unknown>;
+  /** Image files decoded and stored per second (workers/bench/decode-run.ts), in a fresh worker. */
+  runDecode(spec: unknown, timeoutMs: number): Promise<unknown>;
   /** Progress events the page received from the last `runBackend`, as the app's page would. */
   progressEventsReceived: number;
 }
@@ -69,6 +75,8 @@ const page: LatheBenchPage = {
   },
   runThreads: (request, timeoutMs) =>
     inFreshWorker(`wasm, ${request.threads} thread(s)`, timeoutMs, (api) => api.runThreads(request)),
+  runImages: (request, timeoutMs) => inFreshWorker(`images on ${request.backend}`, timeoutMs, (api) => api.runImages(request)),
+  runDecode: (spec, timeoutMs) => inFreshWorker('image decode', timeoutMs, (api) => api.runDecode(spec)),
   resumeCheck: (request, timeoutMs) =>
     inFreshWorker(`resume check on ${request.backend}`, timeoutMs, (api) => api.resumeCheck(request)),
 };
