@@ -20,7 +20,7 @@ export const IMAGES_FULL = {
    * Steps of the digits sample per backend (75 steps = 1 epoch of 2,400 images at batch 32). The
    * software GPU and the cpu backend train convolutions at a few images a second, so they get fewer.
    */
-  digits: { steps: { webgl: 150, webgpu: 20, cpu: 20 }, maxValImages: null },
+  digits: { steps: { webgl: 150, webgpu: 10, cpu: 10 }, maxValImages: null },
   backendTimeoutMs: 600_000,
 };
 
