@@ -10,6 +10,7 @@ import { PROJECT_ROOT } from '../scripts/build-if-stale.mjs';
 import { runBackendChoice } from './backend-choice.mjs';
 import { ensureBuild, launchBrowser, startServer } from './browser.mjs';
 import { FULL, QUICK } from './config.mjs';
+import { runImageSection } from './image-section.mjs';
 import { runLoadBench } from './load.mjs';
 import { SCHEMA_VERSION, validateResult } from './schema.mjs';
 import { formatTable, summarize } from './summary.mjs';
@@ -76,6 +77,7 @@ export async function runBench({ quick = false, outDir = RESULTS_DIR, distDir, l
     const backendChoice = await attempt('backendChoice', errors, () => runBackendChoice(b, server.url, cfg.choiceJobs, !quick));
     const csvImport = await attempt('csvImport', errors, () => runCsvImportBench(b, server.url, cfg, stamp));
     const syncAToB = await attempt('syncAToB', errors, () => runSyncDelayBench(b, server.url, server.token, cfg, stamp));
+    const images = await attempt('images', errors, () => runImageSection(b, server.url, cfg, stamp));
     const env = workers.environment;
     const cpus = os.cpus();
     const result = {
@@ -104,6 +106,7 @@ export async function runBench({ quick = false, outDir = RESULTS_DIR, distDir, l
       backends: workers.backends,
       wasmThreads: workers.threads,
       ui: { latency, mainThread, load, backendChoice, csvImport, syncAToB },
+      images,
       summary: /** @type {import('./summary.mjs').Row[]} */ ([]),
       errors: [...errors, ...workers.pageErrors.map((message) => ({ section: 'bench.html', message }))],
     };

@@ -3,7 +3,10 @@
 // 'number' | 'string' | 'boolean' | 'any', with a trailing '?' for "or null"; an object spec lists
 // its fields; a one-element array spec types every element. Bump SCHEMA_VERSION on any change.
 
-export const SCHEMA_VERSION = 3;
+import { IMAGES_SCHEMA } from './image-section.mjs';
+
+/** 3: `ui.csvImport` and `ui.syncAToB`; 4: `images` (decode and store, CNN loop vs fit, transfer learning, the digits sample). */
+export const SCHEMA_VERSION = 4;
 
 const WINDOW = { fromStep: 'number', steps: 'number', samples: 'number', ms: 'number', samplesPerSec: 'number' };
 
@@ -179,6 +182,7 @@ export const RESULT_SCHEMA = {
     csvImport: CSV_IMPORT,
     syncAToB: SYNC_A_TO_B,
   },
+  images: IMAGES_SCHEMA,
   summary: [SUMMARY_ROW],
   errors: [{ section: 'string', message: 'string' }],
 };

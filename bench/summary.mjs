@@ -1,6 +1,7 @@
 // @ts-check
 // Turns a bench result into summary rows (each figure with its in-run baseline, the ratio, the
 // target and whether it is met) and prints them as a table. Pure functions, unit-tested.
+import { imageRows } from './image-section.mjs';
 import { round } from './stats.mjs';
 
 /**
@@ -177,7 +178,7 @@ function choiceRows(result) {
 
 /** @param {any} result @returns {Row[]} */
 export function summarize(result) {
-  return [...workerRows(result), ...uiRows(result)];
+  return [...workerRows(result), ...uiRows(result), ...imageRows(result, row)];
 }
 
 /** @param {number | null} v */

@@ -9,9 +9,9 @@ import { runBench } from '../bench/run.mjs';
 import { validateResult } from '../bench/schema.mjs';
 
 test('the quick bench writes a result with every field present and of the right type', async () => {
-  // Its own build check, server and browser: about a minute on 2 cores, and two minutes at a load
-  // average of 16 (the CSV import and the two-device sync sections each open the app afresh).
-  test.setTimeout(240_000);
+  // Its own build check, server and browser: about two minutes on 2 cores, and more at a high load
+  // average (the CSV import, the two-device sync and the images sections each open the app afresh).
+  test.setTimeout(300_000);
   const out = mkdtempSync(join(tmpdir(), 'lathe-bench-'));
   const lines: string[] = [];
   try {
@@ -25,6 +25,7 @@ test('the quick bench writes a result with every field present and of the right 
         csvImport: { file: { rows: number }; parse: { app: { rows: number } } };
         syncAToB: { changes: { state: string }[] };
       };
+      images: { backends: { backend: string; cnn: { imagesPerSec: number | null }; transfer: { totalMs: number | null } }[] };
     };
     expect(written.errors, 'no bench section failed').toEqual([]);
     expect(problems, 'the result as returned conforms to bench/schema.mjs').toEqual([]);
@@ -41,6 +42,10 @@ test('the quick bench writes a result with every field present and of the right 
     expect(written.ui.csvImport.file.rows).toBeGreaterThan(1000);
     expect(written.ui.csvImport.parse.app.rows).toBe(written.ui.csvImport.file.rows);
     expect(written.ui.syncAToB.changes.map((c) => c.state)).toEqual(['paused', 'running', 'paused', 'running']);
+    // The images section measured for real: the CNN on cpu, transfer learning on WASM (quick's choice).
+    const imagesOn = (name: string) => written.images.backends.find((b) => b.backend === name);
+    expect(imagesOn('cpu')?.cnn.imagesPerSec).toBeGreaterThan(0);
+    expect(imagesOn('wasm')?.transfer.totalMs).toBeGreaterThan(0);
   } finally {
     await test.info().attach('bench log', { body: lines.join('\n'), contentType: 'text/plain' });
     rmSync(out, { recursive: true, force: true });

@@ -3,16 +3,28 @@
 import * as Comlink from 'comlink';
 import { csvParse } from './bench/csv-parse';
 import { describeEnvironment, prepareModel, useBackend, wasmBuild } from './bench/backend-switch';
+import { runDecode } from './bench/decode-run';
+import { runImages } from './bench/image-runs';
 import { resumeCheck } from './bench/resume-check';
 import { runBackend } from './bench/suite';
 import { runThreads } from './bench/threads-run';
+import type { DecodeResult, DecodeSpec, ImagesRunRequest, ImagesRunResult } from './bench/image-types';
 import type { BenchWorkerApi } from './bench/types';
 import { wasmThreadsInUse } from './wasm-threads';
 
-const api: BenchWorkerApi = {
+/** The digits sample as the app's worker fetches it (served with the build). */
+async function sampleFile(file: string): Promise<Blob> {
+  const response = await fetch(new URL(`${import.meta.env.BASE_URL}samples/${file}`, self.location.origin));
+  if (!response.ok) throw new Error(`Could not load the sample ${file} (${response.status}).`);
+  return response.blob();
+}
+
+const api: BenchWorkerApi & { runImages(r: ImagesRunRequest): Promise<ImagesRunResult>; runDecode(s: DecodeSpec): Promise<DecodeResult> } = {
   environment: describeEnvironment,
   runBackend: (request, listener) => runBackend(request, { useBackend, listener: listener ?? null, prepareModel }),
   runThreads: (request) => runThreads(request, { useBackend, threadsInUse: wasmThreadsInUse, build: wasmBuild }),
+  runImages: (request) => runImages(request, { useBackend, sampleFile }),
+  runDecode,
   async resumeCheck(request) {
     const problem = await useBackend(request.backend, request.threads);
     if (problem) throw new Error(`${request.backend} cannot run here: ${problem}`);

@@ -10,6 +10,8 @@ interface BenchRemote {
   runThreads(request: unknown): Promise<unknown>;
   resumeCheck(request: unknown): Promise<unknown>;
   csvParse(request: { file: File; parser: string }): Promise<unknown>;
+  runImages(request: unknown): Promise<unknown>;
+  runDecode(spec: unknown): Promise<unknown>;
 }
 
 export interface LatheBenchPage {
@@ -24,6 +26,10 @@ export interface LatheBenchPage {
    * alone or the app's 'app' reader), in a fresh worker.
    */
   csvParse(request: { parser: string }, timeoutMs: number): Promise<unknown>;
+  /** The image bench on one backend (workers/bench/image-runs.ts), in a fresh worker. */
+  runImages(request: { backend: string }, timeoutMs: number): Promise<unknown>;
+  /** Image files decoded and stored per second (workers/bench/decode-run.ts), in a fresh worker. */
+  runDecode(spec: unknown, timeoutMs: number): Promise<unknown>;
   /** Progress events the page received from the last `runBackend`, as the app's page would. */
   progressEventsReceived: number;
 }
@@ -75,6 +81,8 @@ const page: LatheBenchPage = {
   },
   runThreads: (request, timeoutMs) =>
     inFreshWorker(`wasm, ${request.threads} thread(s)`, timeoutMs, (api) => api.runThreads(request)),
+  runImages: (request, timeoutMs) => inFreshWorker(`images on ${request.backend}`, timeoutMs, (api) => api.runImages(request)),
+  runDecode: (spec, timeoutMs) => inFreshWorker('image decode', timeoutMs, (api) => api.runDecode(spec)),
   resumeCheck: (request, timeoutMs) =>
     inFreshWorker(`resume check on ${request.backend}`, timeoutMs, (api) => api.resumeCheck(request)),
   csvParse(request, timeoutMs) {

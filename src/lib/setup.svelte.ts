@@ -5,6 +5,7 @@ import { DEFAULT_CONFIG, validateConfig, type HiddenLayer, type MlpConfig, type 
 import type { DatasetSummary } from '../../shared/dataset';
 import { validateBreakpoint, type Breakpoint } from '../../shared/jobs';
 import type { PlanCheck } from '../../shared/protocol';
+import { CNN_CONFIG, TRANSFER_CONFIG } from '../../shared/image-presets';
 import { isSampleId, sampleInfo } from '../../shared/samples';
 import type { ColumnType, TablePlan, TableTask } from '../../shared/table-types';
 import { defaultJobName } from './job-records';
@@ -24,33 +25,7 @@ export const TABLE_CONFIG: TrainConfig = {
   validationSplit: 0.2,
 };
 
-/** For a user's own images: the CNN preset, at 32 px (resized from the stored 96 px). */
-export const CNN_CONFIG: TrainConfig = {
-  ...DEFAULT_CONFIG,
-  model: {
-    kind: 'cnn',
-    imageSize: 32,
-    blocks: [{ filters: 16, kernelSize: 3 }, { filters: 32, kernelSize: 3 }, { filters: 64, kernelSize: 3 }],
-    dense: 64,
-    dropout: 0.25,
-    augment: { flip: true, shift: 0.1, brightness: 0.2 },
-  },
-  learningRate: 0.001,
-  batchSize: 32,
-  epochs: 20,
-  validationSplit: 0.2,
-};
-
-/** Transfer learning as Teachable Machine does it: Dense 100 relu on the base's features, Adam at 0.001. */
-export const TRANSFER_CONFIG: TrainConfig = {
-  ...DEFAULT_CONFIG,
-  model: { kind: 'transfer', base: 'mobilenet-v2', imageSize: 96, hidden: 100 },
-  optimizer: 'adam',
-  learningRate: 0.001,
-  batchSize: 16,
-  epochs: 50,
-  validationSplit: 0.2,
-};
+export { CNN_CONFIG, TRANSFER_CONFIG };
 
 type SetupClient = Pick<TrainerClient, 'sample' | 'checkPlan'>;
 

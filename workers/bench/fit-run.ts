@@ -2,10 +2,10 @@
 // loop run, stopped after the same number of steps. Its only callback counts batches: no read-back
 // and no yields, so this is the fastest tfjs's own loop goes, a strict baseline.
 import * as tf from '@tensorflow/tfjs';
-import { disposeData } from '../data';
 import { measuredWindow } from './loop-run';
 import type { FitResult } from './types';
-import { build, syncDevice, type Built, type Workload } from './workload';
+import { fitData, type FitData } from './run-parts';
+import { syncDevice, type RunSpec, type Workload } from './workload';
 
 /**
  * Notes the time after batch `markStep` (where the loop's steady window starts) and sets
@@ -36,44 +36,39 @@ function logitsLoss(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   return tf.losses.softmaxCrossEntropy(yTrue, yPred);
 }
 
-function compiled(w: Workload): Built & { yTrain: tf.Tensor2D; val: [tf.Tensor, tf.Tensor] | undefined } {
-  const b = build(w);
-  b.model.compile({ optimizer: b.optimizer, loss: logitsLoss, metrics: ['accuracy'] });
-  const classes = b.data.numOutputs;
-  const oneHot = (y: tf.Tensor1D): tf.Tensor2D => tf.tidy(() => tf.oneHot(y, classes).toFloat() as tf.Tensor2D);
-  const yTrain = oneHot(b.data.yTrain);
-  const val: [tf.Tensor, tf.Tensor] | undefined = b.data.xVal && b.data.yVal ? [b.data.xVal, oneHot(b.data.yVal)] : undefined;
-  return { ...b, yTrain, val };
+function compiled(w: Workload<RunSpec>): FitData & { yOneHot: tf.Tensor2D; valOneHot: [tf.Tensor, tf.Tensor] | undefined } {
+  const c = fitData(w);
+  c.model.compile({ optimizer: c.optimizer, loss: logitsLoss, metrics: ['accuracy'] });
+  const oneHot = (y: tf.Tensor1D): tf.Tensor2D => tf.tidy(() => tf.oneHot(y, c.numOutputs).toFloat() as tf.Tensor2D);
+  return { ...c, yOneHot: oneHot(c.yTrain), valOneHot: c.val ? [c.val[0], oneHot(c.val[1])] : undefined };
 }
 
 function dispose(c: ReturnType<typeof compiled>): void {
-  tf.dispose([c.yTrain, ...(c.val ? [c.val[1]] : [])]);
-  disposeData(c.data);
-  c.optimizer.dispose();
-  c.model.dispose();
+  tf.dispose([c.yOneHot, ...(c.valOneHot ? [c.valOneHot[1]] : [])]);
+  c.dispose();
 }
 
 /**
  * Trains a fresh model with `fit` for the loop's steps and times the same window of steps the
  * loop's steady state was measured over.
  */
-export async function runFit(w: Workload, fromStep: number, toStep: number): Promise<FitResult> {
+export async function runFit(w: Workload<RunSpec>, fromStep: number, toStep: number): Promise<FitResult> {
   const c = compiled(w);
   try {
     const cap = new StepCap(fromStep, toStep);
     const t0 = performance.now();
-    await c.model.fit(c.data.xTrain, c.yTrain, {
+    await c.model.fit(c.xTrain, c.yOneHot, {
       batchSize: w.config.batchSize,
       epochs: w.config.epochs,
       shuffle: true,
-      validationData: c.val,
+      validationData: c.valOneHot,
       verbose: 0,
       callbacks: [cap],
     });
     await syncDevice(c.model);
     const end = { step: cap.steps, t: performance.now() };
     const from = { step: fromStep, t: cap.markedAt ?? t0 };
-    return { warmupMs: from.t - t0, steady: measuredWindow(from, end, c.data.numTrain, w.config.batchSize) };
+    return { warmupMs: from.t - t0, steady: measuredWindow(from, end, c.numTrain, w.config.batchSize) };
   } finally {
     dispose(c);
   }

@@ -6,12 +6,11 @@ import { writeCheckpoint } from '../../shared/db';
 import type { MetricPoint } from '../../shared/jobs';
 import type { BackendName } from '../../shared/protocol';
 import { encodeCheckpoint } from '../checkpoint-codec';
-import { TableSource } from '../data-source';
-import { objectiveFor } from '../objective';
 import { TrainingSession, type LiveProgress } from '../session';
 import { CADENCE } from './cadence';
 import type { BackendRunRequest, LoopResult, Window } from './types';
-import { benchJob, build, samplesForSteps, syncDevice, type Workload } from './workload';
+import { runParts } from './run-parts';
+import { benchJob, samplesForSteps, syncDevice, type RunSpec, type Workload } from './workload';
 
 export type ProgressListener = (event: unknown) => unknown;
 
@@ -28,12 +27,12 @@ export interface LoopRun {
   session: TrainingSession;
 }
 
-export function newSession(w: Workload, now?: () => number): TrainingSession {
-  const { data, model, optimizer } = build(w);
+export function newSession(w: Workload<RunSpec>, now?: () => number): TrainingSession {
+  const { source, objective, model, optimizer } = runParts(w);
   return new TrainingSession({
     config: w.config,
-    source: new TableSource(data),
-    objective: objectiveFor(data.task, data.numOutputs),
+    source,
+    objective,
     model,
     optimizer,
     historyEverySteps: CADENCE.historyEverySteps,
@@ -44,7 +43,7 @@ export function newSession(w: Workload, now?: () => number): TrainingSession {
 
 /** Encodes and writes one checkpoint the way the trainer's persistCheckpoint does; times both parts. */
 export async function writeSessionCheckpoint(
-  w: Workload,
+  w: Workload<RunSpec>,
   session: TrainingSession,
   target: CheckpointTarget,
   backend: BackendName,
@@ -79,7 +78,7 @@ interface Mark {
 }
 
 export async function runLoop(
-  w: Workload,
+  w: Workload<RunSpec>,
   request: BackendRunRequest,
   target: CheckpointTarget,
   listener: ProgressListener | null,

@@ -12,8 +12,15 @@ import type { ModelSpec } from './types';
 /** The same seed everywhere, so every backend trains on identical data and initial weights. */
 const BENCH_SEED = 42;
 
-export interface Workload {
-  spec: ModelSpec;
+/** What the loop and fit runs need of any workload's spec (an MLP's ModelSpec, the CNN's CnnSpec). */
+export interface RunSpec {
+  id: string;
+  budgetMs: number;
+  maxMs: number;
+}
+
+export interface Workload<S extends RunSpec = ModelSpec> {
+  spec: S;
   dataset: Dataset;
   config: TrainConfig;
   configHash: string;
@@ -97,7 +104,7 @@ export function samplesForSteps(steps: number, numTrain: number, batchSize: numb
 }
 
 /** A running job record like the trainer's, for the checkpoint transaction to write. */
-export function benchJob(w: Workload, jobId: string, now: number): JobRecord {
+export function benchJob(w: Workload<RunSpec>, jobId: string, now: number): JobRecord {
   return {
     id: jobId,
     name: `bench ${w.spec.id}`,
