@@ -11,10 +11,12 @@ export const REQUIRED_KERNELS: Record<ModelKind, readonly string[]> = {
   cnn: ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPool', 'MaxPoolGrad'],
   // The head is Dense; the frozen base only runs forward (convolutions every backend has).
   transfer: ['Conv2D', 'DepthwiseConv2dNative'],
+  // Embedding (Gather), the recurrent cells (MatMul, Sigmoid, Tanh) and their gradients: every backend has them.
+  rnn: [],
 };
 
 const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' };
-const WHAT: Record<ModelKind, string> = { mlp: 'this model', cnn: 'convolutions', transfer: 'the transfer base' };
+const WHAT: Record<ModelKind, string> = { mlp: 'this model', cnn: 'convolutions', transfer: 'the transfer base', rnn: 'recurrent layers' };
 
 export interface KernelExclusion {
   backend: BackendName;
