@@ -4,9 +4,9 @@
 // never interrupted), and its exported model gives the app's next-character probabilities in Node.
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
-import { expect, test, type Page } from '@playwright/test';
+import { expect, test, type Locator, type Page } from '@playwright/test';
 import { ENDLESS_XOR, jobView, numAttr, openApp, selectJob, startTraining, waitForState, WORKER_READY_TIMEOUT_MS } from './helpers';
-import { byName, exportFiles, tempDir } from './fixtures/transfer';
+import { byName, exportFiles, importThroughInput, tempDir } from './fixtures/transfer';
 
 /** 3,000 characters of the sample: 2,700 train (269 windows of 10: 9 steps of 32), 300 validate. */
 const TEXT = readFileSync(new URL('../public/samples/moby-dick-ch1-30.txt', import.meta.url), 'utf8').slice(0, 3000);
@@ -49,12 +49,11 @@ interface Generated {
   stepEnd: number;
 }
 
-/** Presses Generate with the prompt and seed 1 and waits for the whole text. */
-async function generate(page: Page, length = 60): Promise<Generated> {
-  const view = jobView(page);
-  await fill(page, 'generate-length', length);
+/** Presses Generate (in the job view, or another panel) with the prompt and seed 1 and waits for the whole text. */
+async function generate(page: Page, length = 60, view: Locator = jobView(page)): Promise<Generated> {
+  await view.getByTestId('generate-length').fill(String(length));
   await view.getByTestId('generate-prompt').fill(PROMPT);
-  await fill(page, 'generate-seed', 1);
+  await view.getByTestId('generate-seed').fill('1');
   const panel = view.getByTestId('generate-panel');
   const run = Number(await panel.getAttribute('data-runs')) + 1;
   await view.getByTestId('generate-button').click();
@@ -155,6 +154,15 @@ test('a text trains, writes text before, during and after training, resumes exac
   const nodeProbabilities = Array.from(await out.data());
   expect(nodeProbabilities).toHaveLength(appProbabilities.length);
   nodeProbabilities.forEach((p, i) => expect(Math.abs(p - appProbabilities[i]!)).toBeLessThan(1e-4));
+
+  // The exported files imported again: the model writes the same text as its job.
+  await importThroughInput(page, files.map((f) => f.path));
+  const imported = page.getByTestId('imported-model');
+  await expect(imported.getByTestId('generate-panel')).toBeVisible({ timeout: WORKER_READY_TIMEOUT_MS });
+  const fromImport = await generate(page, 60, imported);
+  expect(fromImport.weights).toBe('imported');
+  expect(fromImport.text).toBe(resumed.text);
+  await imported.getByTestId('imported-model-close').click();
 
   // A run never paused, reloaded or asked for text reaches the same point with the same weights.
   await page.getByTestId('dataset-select').selectOption(datasetId);

@@ -250,6 +250,8 @@ export interface TrainerApi {
    * training steps (the job keeps running); else from its newest checkpoint, or its initial weights.
    */
   generateText(jobId: string, request: GenerateRequest, onChars?: (chars: string) => void): Promise<GenerateResult>;
+  /** The same from an imported Lathe character model (its exported model.json and weights). */
+  generateImportedText(files: InputFile[], request: GenerateRequest, onChars?: (chars: string) => void): Promise<GenerateResult>;
   /** Stops every running `generateText` after its current character; each resolves with what it wrote. */
   stopGeneration(): Promise<void>;
   /** The job's next-character probabilities after a prompt (what its exported model gives). */

@@ -55,6 +55,13 @@ function trainer(): TrainerApi {
         (onChars as Partial<Comlink.Remote<unknown>> | undefined)?.[Comlink.releaseProxy]?.();
       }
     },
+    async generateImportedText(files, request, onChars) {
+      try {
+        return await api.generateImportedText(files, request, onChars);
+      } finally {
+        (onChars as Partial<Comlink.Remote<unknown>> | undefined)?.[Comlink.releaseProxy]?.();
+      }
+    },
     async predictFile(jobId, file) {
       const out = await api.predictFile(jobId, file);
       return Comlink.transfer(out, buffersOf([out]));

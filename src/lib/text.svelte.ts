@@ -3,9 +3,13 @@
 // next-character distribution. Components render it; every worker call goes through TrainerClient.
 import type { DatasetSummary } from '../../shared/dataset';
 import { DEFAULT_GENERATE, validateGenerateRequest, type GenerateRequest, type GenerateResult, type NextCharacters } from '../../shared/text-generation';
+import type { InputFile } from '../../shared/package-format';
 import type { TrainerClient } from './trainer-client';
 
-type TextClient = Pick<TrainerClient, 'importText' | 'generateText' | 'stopGeneration' | 'nextCharacters'>;
+type TextClient = Pick<TrainerClient, 'importText' | 'generateText' | 'generateImportedText' | 'stopGeneration' | 'nextCharacters'>;
+
+/** What writes the text: a job (live, checkpoint or initial weights), or an imported model's files. */
+export type GenerationTarget = { jobId: string } | { files: () => Promise<InputFile[]> };
 
 /** Most likely next characters listed under the output. */
 export const LISTED_NEXT_CHARACTERS = 5;
@@ -63,11 +67,11 @@ export class GenerationState {
   done = $state(0);
   readonly problems: string[] = $derived(validateGenerateRequest(this.request));
   #client: () => TextClient | null;
-  #jobId: string;
+  #target: GenerationTarget;
 
-  constructor(client: () => TextClient | null, jobId: string) {
+  constructor(client: () => TextClient | null, target: GenerationTarget) {
     this.#client = client;
-    this.#jobId = jobId;
+    this.#target = target;
   }
 
   async generate(): Promise<void> {
@@ -83,12 +87,16 @@ export class GenerationState {
     this.output = '';
     try {
       // Characters arrive one message each; the text is reassigned, never a deep proxy pushed into.
-      this.result = await client.generateText(this.#jobId, request, (c) => {
+      const onChars = (c: string): void => {
         written += c;
         this.output = written;
-      });
+      };
+      const target = this.#target;
+      this.result = 'jobId' in target
+        ? await client.generateText(target.jobId, request, onChars)
+        : await client.generateImportedText(await target.files(), request, onChars);
       this.output = this.result.text;
-      this.next = await client.nextCharacters(this.#jobId, request.prompt);
+      if ('jobId' in target) this.next = await client.nextCharacters(target.jobId, request.prompt);
       this.nextPrompt = request.prompt;
     } catch (err) {
       this.error = err instanceof Error ? err.message : String(err);

@@ -203,6 +203,10 @@ export class TrainerClient {
     return this.#call('generateText', (api) => api.generateText(jobId, request, Comlink.proxy(onChars)), GENERATE_TIMEOUT_MS);
   }
 
+  generateImportedText(files: InputFile[], request: GenerateRequest, onChars: (chars: string) => void): Promise<GenerateResult> {
+    return this.#call('generateImportedText', (api) => api.generateImportedText(Comlink.transfer(files, buffersOf(files)), request, Comlink.proxy(onChars)), GENERATE_TIMEOUT_MS);
+  }
+
   stopGeneration(): Promise<void> {
     return this.#call('stopGeneration', (api) => api.stopGeneration());
   }

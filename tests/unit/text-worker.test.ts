@@ -203,6 +203,18 @@ describe('export', () => {
     expect(theirs).toHaveLength(ours.probabilities.length);
     theirs.forEach((p, i) => expect(p).toBeCloseTo(ours.probabilities[i]!, 6));
   });
+
+  it('an imported export writes the same text as its job, and names the model it came from', async () => {
+    const { api } = referenceHarness;
+    const exported = await api.exportModel(referenceJob.id, { zip: false });
+    if (exported.kind !== 'files') throw new Error('expected plain files');
+    const files = exported.files.map((f) => ({ name: f.name, bytes: f.bytes }));
+    const described = await api.importFiles(files);
+    expect(described.kind === 'model' && described.model.lathe?.vocabulary).toEqual(referenceJob && (await api.nextCharacters(referenceJob.id, 'C')).characters.slice(1));
+    const imported = await api.generateImportedText(files, REQUEST);
+    expect(imported.weights).toBe('imported');
+    expect(imported.text).toBe((await api.generateText(referenceJob.id, REQUEST)).text);
+  });
 });
 
 describe('bad text gets a clear message and nothing is stored', () => {

@@ -82,6 +82,7 @@ function fakeApi(overrides: Partial<TrainerApi> = {}): TrainerApi & { settings: 
     predictImage: never,
     importText: never,
     generateText: never,
+    generateImportedText: never,
     stopGeneration: never,
     nextCharacters: never,
     predictImportedModel: never,

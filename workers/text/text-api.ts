@@ -8,12 +8,14 @@ import type { TextDataset } from '../../shared/dataset';
 import * as db from '../../shared/db';
 import type { TrainerApi } from '../../shared/protocol';
 import { CharTokenizer, textFitsSequence } from '../../shared/text';
-import { validateGenerateRequest, type GenerateResult } from '../../shared/text-generation';
+import { validateGenerateRequest, type GenerateRequest, type GenerateResult } from '../../shared/text-generation';
 import { probeSpecFor, type ProbeSpec } from '../backend-probe';
 import { decodeTensors, verifyCheckpoint } from '../checkpoint-codec';
 import { storeDataset, type DatasetDeps } from '../datasets';
 import { buildModel } from '../model';
 import type { Active } from '../run-state';
+import { loadModelSource } from '../export/model-files';
+import { modelSourceFor } from '../export/model-import';
 import { generateText, nextCharacters, type StopFlag, type TextModelSource } from './generate';
 import { decodeTextBytes, textDataset } from './text-dataset';
 import { rnnOf, TextSource, type TextEncoding } from './text-source';
@@ -24,7 +26,7 @@ export interface TextApiDeps extends DatasetDeps {
   live: (jobId: string) => Active | null;
 }
 
-type TextApi = Pick<TrainerApi, 'importText' | 'generateText' | 'stopGeneration' | 'nextCharacters'>;
+type TextApi = Pick<TrainerApi, 'importText' | 'generateText' | 'generateImportedText' | 'stopGeneration' | 'nextCharacters'>;
 
 /** Why a config cannot train on a text dataset (empty when it can). */
 export function modelFitsText(dataset: TextDataset | Omit<TextDataset, 'text'>, config: TrainConfig): string[] {
@@ -102,6 +104,17 @@ export function createTextApi(deps: TextApiDeps): TextApi {
     return source;
   }
 
+  async function run(source: TextModelSource, request: GenerateRequest, onChars?: (chars: string) => void): Promise<GenerateResult> {
+    const stop: StopFlag = { stopped: false };
+    running.add(stop);
+    try {
+      // onChars is a Comlink proxy: its call is a promise nobody needs.
+      return await generateText(source, request, (c) => void Promise.resolve(onChars?.(c)).catch(() => undefined), stop);
+    } finally {
+      running.delete(stop);
+    }
+  }
+
   return {
     async importText(input) {
       const now = deps.now();
@@ -119,14 +132,30 @@ export function createTextApi(deps: TextApiDeps): TextApi {
       const problems = validateGenerateRequest(request);
       if (problems.length > 0) throw new Error(problems.join(' '));
       const source = await modelSource(jobId);
-      const stop: StopFlag = { stopped: false };
-      running.add(stop);
       try {
-        // onChars is a Comlink proxy: its call is a promise nobody needs.
-        return await generateText(source, request, (c) => void Promise.resolve(onChars?.(c)).catch(() => undefined), stop);
+        return await run(source, request, onChars);
       } finally {
-        running.delete(stop);
         source.dispose();
+      }
+    },
+
+    async generateImportedText(files, request, onChars) {
+      const problems = validateGenerateRequest(request);
+      if (problems.length > 0) throw new Error(problems.join(' '));
+      await deps.ensureBackend();
+      const loaded = await loadModelSource(modelSourceFor(files));
+      try {
+        const meta = loaded.lathe;
+        if (!meta?.vocabulary || !meta.text)
+          throw new Error('This model has no character vocabulary in its metadata (it is not a Lathe text model), so it cannot write text.');
+        const step = meta.step;
+        return await run({
+          tokenizer: new CharTokenizer(meta.vocabulary),
+          sequenceLength: meta.text.sequenceLength,
+          current: () => Promise.resolve({ model: loaded.model, step, weights: 'imported' as const }),
+        }, request, onChars);
+      } finally {
+        loaded.model.dispose();
       }
     },
 
