@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { SeededRng } from '../../shared/rng';
 import { CharTokenizer, MAX_VOCABULARY, refuseBinary, textFacts, textFitsSequence, UNKNOWN_ID } from '../../shared/text';
 import { sampleNext, validateGenerateRequest, DEFAULT_GENERATE } from '../../shared/text-generation';
+import { kernelPlan, registryHas } from '../../workers/backend-kernels';
 
 describe('character tokenizer', () => {
   it('round-trips text with astral characters, combining marks and line breaks exactly', () => {
@@ -104,5 +105,14 @@ describe('next-character sampling', () => {
   it('checks a request in words', () => {
     expect(validateGenerateRequest(DEFAULT_GENERATE)).toEqual([]);
     expect(validateGenerateRequest({ ...DEFAULT_GENERATE, prompt: '', length: 0, temperature: -1 })).toHaveLength(3);
+  });
+});
+
+describe('backends for text models', () => {
+  it("skips tfjs 4.22's WASM, which has no UnsortedSegmentSum (the embedding's gradient), and says so", () => {
+    expect(registryHas('UnsortedSegmentSum', 'wasm')).toBe(false);
+    const plan = kernelPlan('rnn', ['cpu', 'wasm'], registryHas);
+    expect(plan.allowed).toEqual(['cpu']);
+    expect(plan.excluded[0]!.reason).toBe('WASM cannot train recurrent layers (it has no UnsortedSegmentSum kernel)');
   });
 });
