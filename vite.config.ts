@@ -74,7 +74,7 @@ function pwaOptions(): Partial<VitePWAOptions> {
     injectManifest: {
       // models/ holds the transfer-learning base (model.json + weights.bin, 2.3 MB) and samples/ the
       // digits (digits.bin): both made at build time from npm packages (scripts/image-assets.mjs).
-      globPatterns: ['**/*.{html,js,css,wasm,csv,png,ico,svg}', 'models/**/*.{json,bin}', 'samples/*.bin'],
+      globPatterns: ['**/*.{html,js,css,wasm,csv,png,ico,svg}', 'models/**/*.{json,bin}', 'samples/*.bin', 'samples/*.txt'],
       globIgnores: ['**/*.map', 'bench.html', 'assets/bench-*.js', 'assets/bench.worker-*.js', 'sw.js'],
       maximumFileSizeToCacheInBytes: PRECACHE_MAX_FILE_BYTES,
     },

@@ -48,7 +48,23 @@ export interface TransferConfig {
   hidden: number;
 }
 
-export type ModelConfig = MlpConfig | CnnConfig | TransferConfig;
+/** A recurrent character model: embedding, stacked LSTM or GRU layers, then next-character logits at every position. */
+export interface RnnConfig {
+  kind: 'rnn';
+  cell: 'lstm' | 'gru';
+  /** Recurrent layers, 1 to 4. */
+  layers: number;
+  /** Units of each recurrent layer. */
+  units: number;
+  /** Width of the character embedding. */
+  embedding: number;
+  /** Characters in one training window (the model predicts the next character at each of them). */
+  sequenceLength: number;
+}
+
+export const RNN_CELLS = ['lstm', 'gru'] as const;
+
+export type ModelConfig = MlpConfig | CnnConfig | TransferConfig | RnnConfig;
 export type ModelKind = ModelConfig['kind'];
 
 export interface TrainConfig {
@@ -133,6 +149,13 @@ export function validateModel(m: ModelConfig): string[] {
       if (m.base !== 'mobilenet-v2') problems.push(`Unknown base model "${String(m.base)}".`);
       if (!whole(m.imageSize, 32, 224)) problems.push('The base model takes images from 32 to 224 px.');
       if (!whole(m.hidden, 1, 4096)) problems.push('Head units must be a whole number from 1 to 4096.');
+      break;
+    case 'rnn':
+      if (!RNN_CELLS.includes(m.cell)) problems.push(`Unknown recurrent cell "${String(m.cell)}"; use LSTM or GRU.`);
+      if (!whole(m.layers, 1, 4)) problems.push('Recurrent layers must be a whole number from 1 to 4.');
+      if (!whole(m.units, 1, 2048)) problems.push('Recurrent units must be a whole number from 1 to 2048.');
+      if (!whole(m.embedding, 1, 1024)) problems.push('Embedding width must be a whole number from 1 to 1024.');
+      if (!whole(m.sequenceLength, 2, 1024)) problems.push('Sequence length must be a whole number of characters from 2 to 1024.');
       break;
     default:
       problems.push(`Unknown model kind "${String((m as { kind: unknown }).kind)}".`);

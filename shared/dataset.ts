@@ -6,9 +6,10 @@ import { sha256Hex } from './hash';
 import { tableFromMatrix } from './table-build';
 import type { TableColumn, TableData, TablePlan, TableTask } from './table-types';
 import type { ImageFacts, ImageSet } from './image-types';
+import type { TextFacts } from './text';
 
 export type { TableTask };
-export type DatasetKind = 'table' | 'images';
+export type DatasetKind = 'table' | 'images' | 'text';
 export type DatasetSource = 'sample' | 'upload' | 'import';
 
 /** A numeric table as arrays: built-in generators, tests, and datasets of older Lathe versions. */
@@ -83,7 +84,12 @@ export interface ImageSummary extends SummaryBase, ImageFacts {
   kind: 'images';
 }
 
-export type DatasetSummary = TableSummary | ImageSummary;
+/** A text's summary: characters, vocabulary (token ids are its order + 1) and a preview; `rows` is its characters. */
+export interface TextSummary extends SummaryBase, TextFacts {
+  kind: 'text';
+}
+
+export type DatasetSummary = TableSummary | ImageSummary | TextSummary;
 
 /** A stored table dataset: its summary and its columns (two records in IndexedDB, see db.ts). */
 export interface TableDataset extends TableSummary {
@@ -95,26 +101,36 @@ export interface ImageDataset extends ImageSummary {
   images: ImageSet;
 }
 
-/** The bulk half of a stored dataset, kept apart so listing and renaming never touch it. */
-export type DatasetData = { id: string; table: TableData; images?: undefined } | { id: string; images: ImageSet; table?: undefined };
+/** A stored text dataset: its summary and the text itself. */
+export interface TextDataset extends TextSummary {
+  text: string;
+}
 
-export type Dataset = TableDataset | ImageDataset;
+/** The bulk half of a stored dataset, kept apart so listing and renaming never touch it. */
+export type DatasetData =
+  | { id: string; table: TableData; images?: undefined; text?: undefined }
+  | { id: string; images: ImageSet; table?: undefined; text?: undefined }
+  | { id: string; text: string; table?: undefined; images?: undefined };
+
+export type Dataset = TableDataset | ImageDataset | TextDataset;
 
 /** The bulk record of a dataset. */
 export function bulkOf(d: Dataset): DatasetData {
+  if (d.kind === 'text') return { id: d.id, text: d.text };
   return d.kind === 'images' ? { id: d.id, images: d.images } : { id: d.id, table: d.table };
 }
 
 /** A summary and its bulk record joined again; undefined when they do not belong together. */
 export function joinDataset(info: DatasetSummary, data: DatasetData): Dataset | undefined {
   if (info.kind === 'images') return data.images ? { ...info, images: data.images } : undefined;
+  if (info.kind === 'text') return typeof data.text === 'string' ? { ...info, text: data.text } : undefined;
   // Summaries written before kinds existed have no `kind`: they are tables.
   return data.table ? { ...info, kind: 'table', table: data.table } : undefined;
 }
 
 /** A table dataset, or a readable error naming what the job needs. */
 export function requireTable(d: Dataset, what = 'This'): TableDataset {
-  if (d.kind !== 'table') throw new Error(`${what} needs a table, but “${d.name}” is a dataset of images.`);
+  if (d.kind !== 'table') throw new Error(`${what} needs a table, but “${d.name}” is a dataset of ${d.kind === 'text' ? 'text' : 'images'}.`);
   return d;
 }
 
@@ -126,6 +142,10 @@ export function columnInfo(c: TableColumn): ColumnInfo {
 export function summaryOf(d: Dataset): DatasetSummary {
   if (d.kind === 'images') {
     const { images: _images, ...summary } = d;
+    return summary;
+  }
+  if (d.kind === 'text') {
+    const { text: _text, ...summary } = d;
     return summary;
   }
   const { table, ...summary } = d;
@@ -150,6 +170,11 @@ export async function fingerprintTable(t: TableData): Promise<string> {
 export function fingerprintImages(s: ImageSet): Promise<string> {
   const schema = new TextEncoder().encode(JSON.stringify(['images', s.size, s.channels, s.classNames, s.labels.length]));
   return sha256Hex(schema, s.labels, s.pixels);
+}
+
+/** SHA-256 over a text's UTF-8 bytes, after a kind tag (so a text never equals a table's bytes). */
+export function fingerprintText(text: string): Promise<string> {
+  return sha256Hex(new TextEncoder().encode('text\n'), new TextEncoder().encode(text));
 }
 
 /** The id a stored dataset gets from where it came from and its fingerprint. */
@@ -223,6 +248,7 @@ export function matrixOf(d: TableDataset): TableDatasetInput | null {
 /** Recomputes a dataset's fingerprint the way it was first computed (matrix or columns). */
 export function computeFingerprint(d: Dataset): Promise<string> {
   if (d.kind === 'images') return fingerprintImages(d.images);
+  if (d.kind === 'text') return fingerprintText(d.text);
   const matrix = matrixOf(d);
   return matrix ? fingerprintDataset(matrix) : fingerprintTable(d.table);
 }

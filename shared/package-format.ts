@@ -114,8 +114,16 @@ export interface LatheModelMetadata {
    * column, its type, statistics and categories, so raw rows can be encoded anywhere.
    */
   table?: TableEncoding;
-  /** Text vocabulary; always null for tables. */
+  /**
+   * Character models: token i + 1 is `vocabulary[i]` (one Unicode code point each) and token 0 is
+   * a character the training text never had. Null for tables and images.
+   */
   vocabulary: string[] | null;
+  /**
+   * Character models: input is a [1, n] tensor of token ids (the last `sequenceLength` characters
+   * at most); the output's last position holds the logits of the next character.
+   */
+  text?: { sequenceLength: number; unknownToken: 0 };
   /**
    * Image classifiers: the model takes `size × size × channels` images (center-cropped squares)
    * as `pixel × scale + offset` (pixels 0–255; RGB order, or grey). `base` names the pretrained

@@ -7,6 +7,7 @@ import type { Evaluation } from './evaluation';
 import type { TablePlan } from './table-types';
 import type { RemoteJobSummary, SyncStatus } from './sync-types';
 import type { SkippedFile } from './image-types';
+import type { GenerateRequest, GenerateResult, NextCharacters } from './text-generation';
 import type { Breakpoint, JobProgress, JobRecord, JobState, MetricPoint } from './jobs';
 import type {
   ExportedFile, FineTuneRequest, ImportOptions, ImportResult, InputFile, ModelExport, Prediction,
@@ -236,6 +237,25 @@ export interface TrainerApi {
    * live model while this worker holds it (between steps), else from its newest checkpoint.
    */
   predictImage(jobId: string, image: Blob | ImageBitmap): Promise<Prediction>;
+  // ---- Text (issue 10): workers/text/ ----
+  /**
+   * A .txt file (UTF-8, or Windows-1252 with a notice) or pasted text, checked and stored as a text
+   * dataset unless the same text is stored already. Rejects with a readable error (empty, binary,
+   * too many distinct characters, naming them); nothing is stored then.
+   */
+  importText(input: { file: Blob } | { text: string; name: string }): Promise<TableImport>;
+  /**
+   * Writes `request.length` characters after the prompt, calling `onChars` (a Comlink proxy) with
+   * each. While the job trains in this worker, characters come from its live weights between
+   * training steps (the job keeps running); else from its newest checkpoint, or its initial weights.
+   */
+  generateText(jobId: string, request: GenerateRequest, onChars?: (chars: string) => void): Promise<GenerateResult>;
+  /** The same from an imported Lathe character model (its exported model.json and weights). */
+  generateImportedText(files: InputFile[], request: GenerateRequest, onChars?: (chars: string) => void): Promise<GenerateResult>;
+  /** Stops every running `generateText` after its current character; each resolves with what it wrote. */
+  stopGeneration(): Promise<void>;
+  /** The job's next-character probabilities after a prompt (what its exported model gives). */
+  nextCharacters(jobId: string, prompt: string): Promise<NextCharacters>;
   /** Which job this worker holds in memory (running or paused), if any. */
   activeJob(): Promise<{ jobId: string; state: JobState } | null>;
   memory(): Promise<TensorMemory>;

@@ -5,7 +5,7 @@ import type { TrainConfig } from './config';
 import type { TableDatasetInput } from './dataset';
 import { SeededRng } from './rng';
 
-export type SampleId = 'sample:xor' | 'sample:iris' | 'sample:penguins' | 'sample:digits';
+export type SampleId = 'sample:xor' | 'sample:iris' | 'sample:penguins' | 'sample:digits' | 'sample:moby-dick';
 
 export interface SampleInfo {
   id: SampleId;
@@ -14,9 +14,20 @@ export interface SampleInfo {
   /** A CSV under `public/samples/`, read by the worker like an upload; null when generated. */
   file: string | null;
   /** A table, or images (the digits: a Lathe image file made at build time, scripts/image-assets.mjs). */
-  kind?: 'table' | 'images';
+  kind?: 'table' | 'images' | 'text';
   recommended: TrainConfig;
 }
+
+/** The text sample's preset: one LSTM layer like the TF.js text example, but predicting the next character at every window position. */
+export const TEXT_SAMPLE_CONFIG: TrainConfig = {
+  model: { kind: 'rnn', cell: 'lstm', layers: 1, units: 128, embedding: 32, sequenceLength: 40 },
+  optimizer: 'adam',
+  learningRate: 0.005,
+  batchSize: 32,
+  epochs: 20,
+  validationSplit: 0.1,
+  seed: 42,
+};
 
 export const SAMPLES: readonly SampleInfo[] = [
   {
@@ -107,6 +118,14 @@ export const SAMPLES: readonly SampleInfo[] = [
       validationSplit: 0.2,
       seed: 42,
     },
+  },
+  {
+    id: 'sample:moby-dick',
+    name: 'Moby-Dick, chapters 1–30',
+    description: "The first 30 chapters of Melville's Moby-Dick (public domain, 263,000 characters): a character model writes Melville-like words within minutes.",
+    file: 'moby-dick-ch1-30.txt',
+    kind: 'text',
+    recommended: TEXT_SAMPLE_CONFIG,
   },
 ];
 

@@ -11,10 +11,12 @@ export const REQUIRED_KERNELS: Record<ModelKind, readonly string[]> = {
   cnn: ['Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput', 'MaxPool', 'MaxPoolGrad'],
   // The head is Dense; the frozen base only runs forward (convolutions every backend has).
   transfer: ['Conv2D', 'DepthwiseConv2dNative'],
+  // The embedding's gradient is an UnsortedSegmentSum, which tfjs 4.22's WASM backend lacks.
+  rnn: ['UnsortedSegmentSum'],
 };
 
 const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' };
-const WHAT: Record<ModelKind, string> = { mlp: 'this model', cnn: 'convolutions', transfer: 'the transfer base' };
+const WHAT: Record<ModelKind, string> = { mlp: 'this model', cnn: 'convolutions', transfer: 'the transfer base', rnn: 'recurrent layers' };
 
 export interface KernelExclusion {
   backend: BackendName;

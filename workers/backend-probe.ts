@@ -74,6 +74,10 @@ export function probeSpecFor(dataset: Dataset, config: TrainConfig): ProbeSpec {
     }
     return { config, numFeatures: BASE_FEATURES, numOutputs };
   }
+  if (dataset.kind === 'text') {
+    const L = config.model.kind === 'rnn' ? config.model.sequenceLength : 1;
+    return { config, numFeatures: L, numOutputs: dataset.vocabulary.length + 1, inputShape: [L] };
+  }
   const plan = config.table ?? dataset.defaultPlan;
   let numFeatures = 0;
   for (const c of dataset.columns) {
@@ -99,6 +103,18 @@ export function sizeClass(spec: ProbeSpec): 'small' | 'medium' | 'large' {
       macs += s * s * b.kernelSize * b.kernelSize * channels * b.filters;
       channels = b.filters;
     });
+    return macs < 1_000_000 ? 'small' : macs < 50_000_000 ? 'medium' : 'large';
+  }
+  if (m.kind === 'rnn') {
+    // Recurrent compute per window: four (LSTM) or three (GRU) gates of units × (inputs + units) at each position.
+    const gates = m.cell === 'lstm' ? 4 : 3;
+    let macs = 0;
+    let fanIn = m.embedding;
+    for (let i = 0; i < m.layers; i++) {
+      macs += gates * m.units * (fanIn + m.units);
+      fanIn = m.units;
+    }
+    macs = (macs + m.units * spec.numOutputs) * m.sequenceLength;
     return macs < 1_000_000 ? 'small' : macs < 50_000_000 ? 'medium' : 'large';
   }
   const hidden = m.kind === 'mlp' ? m.hidden.map((l) => l.units) : [m.hidden];

@@ -1,5 +1,5 @@
 // Where the step loop gets its batches. A data source turns the run's RNG into an epoch's order
-// (a shuffle of table rows, of images, or of image features; text windows next) and hands out device
+// (a shuffle of table rows, of images, or of image features; or text windows) and hands out device
 // batches. Its whole state is a function of the RNG state at the epoch's start and the batch
 // index, both of which the session checkpoints, so every kind of data resumes exactly through
 // one checkpoint format.
@@ -9,6 +9,7 @@ import type { Dataset } from '../shared/dataset';
 import type { SeededRng } from '../shared/rng';
 import { disposeData, prepareData, type Normalization, type PreparedData } from './data';
 import { prepareImageSource } from './images/prepare';
+import { TextSource, textObjective } from './text/text-source';
 import { objectiveFor, type Objective, type Task } from './objective';
 
 export interface Batch {
@@ -100,6 +101,11 @@ export async function prepareSource(
   dataset: Dataset, config: TrainConfig, onProgress?: (done: number, total: number) => void,
 ): Promise<{ source: DataSource; objective: Objective }> {
   if (dataset.kind === 'images') return prepareImageSource(dataset, config, onProgress);
+  if (dataset.kind === 'text') {
+    const source = new TextSource(dataset, config);
+    return { source, objective: textObjective(source.numOutputs) };
+  }
+  if (config.model.kind === 'rnn') throw new Error(`“${dataset.name}” is a table: train it with an MLP, not a recurrent text model.`);
   if (config.model.kind !== 'mlp') throw new Error(`“${dataset.name}” is a table: train it with an MLP, not a ${config.model.kind.toUpperCase()}.`);
   const data = prepareData(dataset, config);
   const target = data.encoding.target;

@@ -12,6 +12,7 @@ import { inferPlan, TableError, type TableData } from '../shared/table';
 import { readTable, type ReadTableOptions } from './table/read-table';
 import { imageDataset } from './images/import-images';
 import { readImageFile } from './images/sample-file';
+import { decodeTextBytes, textDataset } from './text/text-dataset';
 
 export interface DatasetDeps {
   database: () => Promise<db.LatheDb>;
@@ -78,6 +79,11 @@ export async function sampleDataset(deps: DatasetDeps, id: SampleId): Promise<Da
   if (info.kind === 'images' && info.file) {
     const set = readImageFile(info.file, new Uint8Array(await (await deps.sampleFile(info.file)).arrayBuffer()));
     return imageDataset(set, { name: info.name, sourceId: id, source: 'sample', fileName: info.file, skipped: [], now: deps.now(), sampleId: id });
+  }
+  if (info.kind === 'text' && info.file) {
+    const bytes = new Uint8Array(await (await deps.sampleFile(info.file)).arrayBuffer());
+    const { text, notices } = decodeTextBytes(bytes, info.file);
+    return textDataset(text, { name: info.name, sourceId: id, source: 'sample', fileName: info.file, notices, now: deps.now(), sampleId: id });
   }
   if (!info.file) {
     const input = makeXorDataset();

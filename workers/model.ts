@@ -2,7 +2,7 @@
 // seed always gives the same starting weights. One switch on the model kind: a Dense MLP (tables),
 // a small CNN (images), or the head trained on a frozen base's features (transfer learning).
 import * as tf from '@tensorflow/tfjs';
-import type { CnnConfig, OptimizerName, TrainConfig, TransferConfig } from '../shared/config';
+import type { CnnConfig, OptimizerName, RnnConfig, TrainConfig, TransferConfig } from '../shared/config';
 import { seededDropout } from './images/seeded-dropout';
 
 export interface ModelShape {
@@ -49,8 +49,29 @@ function buildHead(config: TrainConfig, m: TransferConfig, shape: ModelShape): t
   return model;
 }
 
+/**
+ * A character model from stock layers only (so an export loads in plain `tf.loadLayersModel`):
+ * an embedding of the token ids, stacked LSTM or GRU layers that return every position, and
+ * next-character logits at each position. The time axis is left open (null), so generation can
+ * feed a prompt shorter than the training windows.
+ */
+function buildRnn(config: TrainConfig, m: RnnConfig, shape: ModelShape): tf.Sequential {
+  const model = tf.sequential();
+  model.add(tf.layers.embedding({
+    inputDim: shape.numOutputs, outputDim: m.embedding, inputShape: [null],
+    embeddingsInitializer: tf.initializers.randomUniform({ minval: -0.05, maxval: 0.05, seed: config.seed >>> 0 }),
+  }));
+  for (let i = 0; i < m.layers; i++) {
+    const seeded = { units: m.units, returnSequences: true, kernelInitializer: init(config, 2 * i), recurrentInitializer: init(config, 2 * i + 1), biasInitializer: 'zeros' as const };
+    model.add(m.cell === 'lstm' ? tf.layers.lstm({ ...seeded, unitForgetBias: true }) : tf.layers.gru(seeded));
+  }
+  model.add(tf.layers.dense({ units: shape.numOutputs, activation: 'linear', kernelInitializer: init(config, 2 * m.layers), biasInitializer: 'zeros' }));
+  return model;
+}
+
 export function buildModel(config: TrainConfig, shape: ModelShape): tf.Sequential {
   if (config.model.kind === 'cnn') return buildCnn(config, config.model, shape);
+  if (config.model.kind === 'rnn') return buildRnn(config, config.model, shape);
   if (config.model.kind === 'transfer') return buildHead(config, config.model, shape);
   const model = tf.sequential();
   const layers = [...config.model.hidden, { units: shape.numOutputs, activation: 'linear' as const }];

@@ -36,13 +36,18 @@ export async function probeOne(backend: BackendName, spec: ProbeSpec, init: Back
   if (problem) return { backend, ok: false, samplesPerSec: null, warmupMs: null, reason: problem };
   const batch = Math.min(spec.config.batchSize, spec.inputShape ? CONV_PROBE_BATCH : 256);
   const rng = SeededRng.fromSeed(PROBE_SEED);
-  const xData = Float32Array.from({ length: batch * spec.numFeatures }, () => rng.nextGaussian());
-  const yData = Int32Array.from({ length: batch }, () => rng.nextInt(spec.numOutputs));
+  // A text model takes token ids and predicts one at every position; the others take numbers.
+  const text = spec.config.model.kind === 'rnn';
+  const xData = Float32Array.from({ length: batch * spec.numFeatures }, () => (text ? rng.nextInt(spec.numOutputs) : rng.nextGaussian()));
+  const yData = Int32Array.from({ length: text ? batch * spec.numFeatures : batch }, () => rng.nextInt(spec.numOutputs));
   const config = { ...spec.config, seed: PROBE_SEED };
   const model = buildModel(config, { numFeatures: spec.numFeatures, numOutputs: spec.numOutputs, inputShape: spec.inputShape });
   const optimizer = buildOptimizer(config.optimizer, config.learningRate);
   const x = tf.tensor(xData, [batch, ...(spec.inputShape ?? [spec.numFeatures])]);
-  const y = tf.oneHot(tf.tensor1d(yData, 'int32'), spec.numOutputs);
+  const y = tf.tidy(() => {
+    const hot = tf.oneHot(tf.tensor1d(yData, 'int32'), spec.numOutputs);
+    return text ? hot.reshape([batch, spec.numFeatures, spec.numOutputs]) : hot;
+  });
   const loss = (): tf.Scalar =>
     spec.numOutputs > 1
       ? tf.losses.softmaxCrossEntropy(y, model.apply(x) as tf.Tensor)

@@ -19,6 +19,7 @@ import { armBreakpoint, where } from './breakpoints';
 import { createTransferApi } from './export';
 import { createTableApi } from './table-api';
 import { createImageApi, modelFitsImages } from './images/image-api';
+import { createTextApi, modelFitsText } from './text/text-api';
 import type { ImageDecoder } from './images/decode';
 import { DEFAULT_PROBE_SPEC, probeSpecFor, sizeClass, type ProbeSpec } from './backend-probe';
 import * as tf from '@tensorflow/tfjs';
@@ -148,7 +149,10 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
               if (!d) throw new Error('That dataset is no longer stored (it was deleted); choose another one.');
               return d;
             });
-      const planProblems = stored.kind === 'table' ? validatePlan(stored.table, config.table ?? stored.defaultPlan) : modelFitsImages(stored, config);
+      const planProblems =
+        stored.kind === 'table' ? validatePlan(stored.table, config.table ?? stored.defaultPlan)
+        : stored.kind === 'text' ? modelFitsText(stored, config)
+        : modelFitsImages(stored, config);
       if (planProblems.length > 0) throw new TableError(planProblems.join(' '));
       if (stored.kind === 'table' && config.model.kind !== 'mlp') throw new TableError(`“${stored.name}” is a table: train it with an MLP, not a ${config.model.kind.toUpperCase()}.`);
       const t = now();
@@ -315,6 +319,8 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
     ...tableApi,
     // Image datasets, camera frames and image predictions (issue 9), delegated to images/image-api.ts.
     ...imageApi,
+    // Text datasets and generation (issue 10), delegated to text/text-api.ts.
+    ...createTextApi({ database, now, sampleFile: deps.sampleFile, ensureBackend, live }),
     // One evaluation for every kind: an image job's has a grid of misclassified images.
     evaluate: async (jobId) => (await evaluateImageJob(jobId)) ?? tableApi.evaluate(jobId),
   };

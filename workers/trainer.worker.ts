@@ -48,6 +48,20 @@ function trainer(): TrainerApi {
         (onProgress as Partial<Comlink.Remote<unknown>> | undefined)?.[Comlink.releaseProxy]?.();
       }
     },
+    async generateText(jobId, request, onChars) {
+      try {
+        return await api.generateText(jobId, request, onChars);
+      } finally {
+        (onChars as Partial<Comlink.Remote<unknown>> | undefined)?.[Comlink.releaseProxy]?.();
+      }
+    },
+    async generateImportedText(files, request, onChars) {
+      try {
+        return await api.generateImportedText(files, request, onChars);
+      } finally {
+        (onChars as Partial<Comlink.Remote<unknown>> | undefined)?.[Comlink.releaseProxy]?.();
+      }
+    },
     async predictFile(jobId, file) {
       const out = await api.predictFile(jobId, file);
       return Comlink.transfer(out, buffersOf([out]));

@@ -53,6 +53,11 @@ export class Lathe {
       this.#channel.post({ type: 'datasets-changed' });
     },
   );
+  /** A dataset was added outside the table and image stores (a text): list it, and tell the other tabs. */
+  datasetsChanged(): void {
+    void this.datasets.refresh().catch((e: unknown) => this.report(e, 'Could not read the datasets'));
+    this.#channel.post({ type: 'datasets-changed' });
+  }
   /** Where added images go once stored: the setup form selects them. */
   onImagesAdded: ((dataset: DatasetSummary) => void) | null = null;
   /** Evaluation and predictions of table jobs. */

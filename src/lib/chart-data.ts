@@ -14,8 +14,9 @@ export interface ChartData {
 }
 
 const ORDER = ['loss', 'val_loss', 'acc', 'val_acc', 'r2', 'val_r2'];
-/** Errors in the target's own units (grams, dollars) would dwarf the 0..1 metrics: shown as numbers, not curves. */
-const NOT_CHARTED = new Set(['mae', 'val_mae', 'rmse', 'val_rmse']);
+/** Errors in the target's own units (grams, dollars) would dwarf the 0..1 metrics: shown as numbers, not curves.
+ * Bits per character is the loss divided by ln 2: a number beside the loss curve, not a second curve. */
+const NOT_CHARTED = new Set(['mae', 'val_mae', 'rmse', 'val_rmse', 'bpc', 'val_bpc']);
 
 function rank(key: string): number {
   const i = ORDER.indexOf(key);

@@ -6,7 +6,7 @@ import type { DatasetSummary } from '../../shared/dataset';
 import { validateBreakpoint, type Breakpoint } from '../../shared/jobs';
 import type { PlanCheck } from '../../shared/protocol';
 import { CNN_CONFIG, TRANSFER_CONFIG } from '../../shared/image-presets';
-import { isSampleId, sampleInfo } from '../../shared/samples';
+import { isSampleId, sampleInfo, TEXT_SAMPLE_CONFIG } from '../../shared/samples';
 import type { ColumnType, TablePlan, TableTask } from '../../shared/table-types';
 import { defaultJobName } from './job-records';
 import type { TrainerClient } from './trainer-client';
@@ -26,6 +26,9 @@ export const TABLE_CONFIG: TrainConfig = {
 };
 
 export { CNN_CONFIG, TRANSFER_CONFIG };
+
+/** For a user's own text: the text sample's LSTM preset. */
+export const TEXT_CONFIG: TrainConfig = TEXT_SAMPLE_CONFIG;
 
 type SetupClient = Pick<TrainerClient, 'sample' | 'checkPlan'>;
 
@@ -58,10 +61,11 @@ export class SetupForm {
   readonly canTrain: boolean = $derived(
     this.problems.length === 0 &&
       this.dataset !== null &&
-      (this.dataset.kind === 'images' || (this.plan !== null && this.check !== null && !this.checking)) &&
+      (this.dataset.kind !== 'table' || (this.plan !== null && this.check !== null && !this.checking)) &&
       !this.submitting,
   );
   readonly isImages: boolean = $derived(this.dataset?.kind === 'images' || sampleInfo(this.datasetId)?.kind === 'images');
+  readonly isText: boolean = $derived(this.dataset?.kind === 'text' || sampleInfo(this.datasetId)?.kind === 'text');
 
   #client: () => SetupClient | null;
   #loadToken = 0;
@@ -92,9 +96,11 @@ export class SetupForm {
     if (sample) this.config = structuredClone(sample.recommended);
     // Images train a CNN or a transfer head; tables an MLP: a config of the other kind never fits.
     else if (stored?.kind === 'images' && this.config.model.kind === 'mlp') this.config = structuredClone(CNN_CONFIG);
+    else if (stored?.kind === 'images' && this.config.model.kind === 'rnn') this.config = structuredClone(CNN_CONFIG);
+    else if (stored?.kind === 'text' && this.config.model.kind !== 'rnn') this.config = structuredClone(TEXT_CONFIG);
     else if (stored?.kind === 'table' && this.config.model.kind !== 'mlp') this.config = structuredClone(TABLE_CONFIG);
     // Leaving a sample for an upload: the sample's tuned settings would not fit it.
-    else if (isSampleId(previous)) this.config = structuredClone(stored?.kind === 'images' ? CNN_CONFIG : TABLE_CONFIG);
+    else if (isSampleId(previous)) this.config = structuredClone(stored?.kind === 'images' ? CNN_CONFIG : stored?.kind === 'text' ? TEXT_CONFIG : TABLE_CONFIG);
     try {
       let dataset = stored ?? null;
       if (sample) {
@@ -108,7 +114,7 @@ export class SetupForm {
       // The user may have picked another dataset while this one loaded.
       if (token !== this.#loadToken) return;
       this.dataset = dataset;
-      if (dataset.kind === 'images') return;
+      if (dataset.kind !== 'table') return;
       this.plan = structuredClone(dataset.defaultPlan);
       this.#scheduleCheck(0);
     } catch (error) {
@@ -217,6 +223,7 @@ export class SetupForm {
 }
 
 export function describeDataset(d: DatasetSummary, plan: TablePlan | null): string {
+  if (d.kind === 'text') return `${d.characters.toLocaleString('en-US')} characters · ${d.vocabulary.length} distinct`;
   if (d.kind === 'images')
     return `${d.rows.toLocaleString('en-US')} images · ${d.classNames.length} classes · ${d.size} px ${d.channels === 1 ? 'grey' : 'colour'}`;
   const used = plan ? Object.values(plan.columns).filter((t) => t !== 'ignored').length : d.columns.length - 1;

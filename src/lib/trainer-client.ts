@@ -23,6 +23,7 @@ import type {
   WorkerEvent,
   WorkerSettings,
 } from '../../shared/protocol';
+import type { GenerateRequest, GenerateResult, NextCharacters } from '../../shared/text-generation';
 
 /** Default budget for one call to the worker. */
 export const CALL_TIMEOUT_MS = 15_000;
@@ -32,6 +33,8 @@ export const START_TIMEOUT_MS = 180_000;
 export const FILE_CALL_TIMEOUT_MS = 180_000;
 /** Reading a table file of hundreds of MB takes minutes; progress shows, and the user can cancel. */
 export const TABLE_IMPORT_TIMEOUT_MS = 900_000;
+/** Generating thousands of characters between training steps on a slow backend takes minutes; Stop ends it sooner. */
+export const GENERATE_TIMEOUT_MS = 900_000;
 /** How often a worker that is training is asked whether it is still alive. */
 export const HEARTBEAT_INTERVAL_MS = 3_000;
 /** A worker that has not answered a ping for this long is taken as dead. */
@@ -189,6 +192,27 @@ export class TrainerClient {
 
   clearCapture(label: string | null): Promise<CaptureCounts> {
     return this.#call('clearCapture', (api) => api.clearCapture(label));
+  }
+
+  importText(input: { file: Blob } | { text: string; name: string }): Promise<TableImport> {
+    return this.#call('importText', (api) => api.importText(input), TABLE_IMPORT_TIMEOUT_MS);
+  }
+
+  /** `onChars` gets each character as it is written; the worker releases the proxy when the generation ends. */
+  generateText(jobId: string, request: GenerateRequest, onChars: (chars: string) => void): Promise<GenerateResult> {
+    return this.#call('generateText', (api) => api.generateText(jobId, request, Comlink.proxy(onChars)), GENERATE_TIMEOUT_MS);
+  }
+
+  generateImportedText(files: InputFile[], request: GenerateRequest, onChars: (chars: string) => void): Promise<GenerateResult> {
+    return this.#call('generateImportedText', (api) => api.generateImportedText(Comlink.transfer(files, buffersOf(files)), request, Comlink.proxy(onChars)), GENERATE_TIMEOUT_MS);
+  }
+
+  stopGeneration(): Promise<void> {
+    return this.#call('stopGeneration', (api) => api.stopGeneration());
+  }
+
+  nextCharacters(jobId: string, prompt: string): Promise<NextCharacters> {
+    return this.#call('nextCharacters', (api) => api.nextCharacters(jobId, prompt), FILE_CALL_TIMEOUT_MS);
   }
 
   /** A camera frame is transferred; a file is handed over as is. */

@@ -34,6 +34,7 @@ export function datasetFiles(d: Dataset): { name: string; bytes: Uint8Array }[] 
       { name: PACKAGE_PATHS.pixels, bytes: pixels },
     ];
   }
+  if (d.kind === 'text') throw new Error(`A .lathe package cannot carry a text dataset yet: export the model, or the package without its dataset.`);
   const { table } = d;
   const layout: TableLayout = {
     numRows: table.numRows,

@@ -8,7 +8,8 @@ import {
   type ExportedFile, type LatheModelMetadata, type ModelExport,
 } from '../../shared/package-format';
 import { normalizationOf } from '../data';
-import { loadCheckpointSource, loadExportSource, type ExportSource } from './source';
+import { loadCheckpointSource, loadExportSource, type CheckpointSource, type ExportSource } from './source';
+import { buildTextModelFiles } from '../text/text-export';
 import { buildImageModelFiles } from '../images/image-export';
 import { fileSlug, jsonBytes, writeZip } from './zip';
 
@@ -37,7 +38,7 @@ export function latheMetadata({ job, checkpoint, encoding }: ExportSource, now: 
 }
 
 /** model.json and its weights shard, exactly as `LayersModel.save` would lay them out. */
-export function buildModelFiles(source: ExportSource, now: number): ExportedFile[] {
+export function buildModelFiles(source: CheckpointSource, now: number, metadata: LatheModelMetadata = latheMetadata(source as ExportSource, now)): ExportedFile[] {
   const { checkpoint } = source;
   const modelJson = {
     // The checkpoint's own topology: its weight names are the ones its weights were saved under.
@@ -51,7 +52,7 @@ export function buildModelFiles(source: ExportSource, now: number): ExportedFile
         weights: checkpoint.weightSpecs.map((s) => ({ name: s.name, shape: [...s.shape], dtype: s.dtype })),
       },
     ],
-    userDefinedMetadata: { [LATHE_METADATA_KEY]: latheMetadata(source, now) },
+    userDefinedMetadata: { [LATHE_METADATA_KEY]: metadata },
   };
   return [
     { name: MODEL_JSON_FILE, bytes: jsonBytes(modelJson), type: 'application/json' },
@@ -67,7 +68,10 @@ export async function exportModel(database: LatheDb, jobId: string, options: { z
   const stored = await loadCheckpointSource(database, jobId);
   // An image classifier (issue 9) exports its own way: input size, scaling and classes, and for
   // transfer learning the base and head as one model.
-  const files = stored.dataset.kind === 'images' ? await buildImageModelFiles(stored, stored.dataset, now) : buildModelFiles(await loadExportSource(database, jobId), now);
+  const files =
+    stored.dataset.kind === 'images' ? await buildImageModelFiles(stored, stored.dataset, now)
+    : stored.dataset.kind === 'text' ? buildTextModelFiles(stored, stored.dataset, now)
+    : buildModelFiles(await loadExportSource(database, jobId), now);
   const source = stored;
   if (!options.zip) return { kind: 'files', files };
   return { kind: 'zip', file: { name: modelZipName(source.job.name), bytes: writeZip(files, now), type: 'application/zip' } };

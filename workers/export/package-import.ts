@@ -24,6 +24,7 @@ import { splitRows, splitTable } from '../data';
 import { sampleDataset, tableDataset, type DatasetDeps } from '../datasets';
 import { readTable } from '../table/read-table';
 import { imagesFromFiles, tableFromFiles } from './dataset-files';
+import { textWindowsPerEpoch } from '../text/text-source';
 import { outputsOf } from './source';
 import { formatBytes, ownBuffer, parseJsonBytes } from './zip';
 
@@ -142,6 +143,7 @@ async function resolveDataset(
       return { dataset: await matrixDataset(matrix, { ...rest, features, targets }, now, "The package's dataset"), how: 'included' };
     }
     const meta = manifest.dataset.meta as DatasetSummary;
+    if (meta.kind === 'text') throw new ImportError('The package says it carries a text dataset, which .lathe packages cannot hold yet.');
     const dataset: Dataset = meta.kind === 'images' ? { ...meta, images: imagesFromFiles(entries) } : { ...meta, kind: 'table', table: tableFromFiles(entries) };
     const fingerprint = await computeFingerprint(dataset);
     if (fingerprint !== wanted || meta.fingerprint !== wanted)
@@ -184,7 +186,10 @@ function importedJob(manifest: PackageManifest, dataset: Dataset, id: string, ch
   const { config } = manifest;
   const { cursor, history } = checkpoint;
   const done = cursor.epoch >= config.epochs;
-  const numTrain = dataset.kind === 'images' ? splitRows(dataset.rows, config.validationSplit, config.seed).train.length : splitTable(dataset, config).train.length;
+  const numTrain =
+    dataset.kind === 'images' ? splitRows(dataset.rows, config.validationSplit, config.seed).train.length
+    : dataset.kind === 'text' ? textWindowsPerEpoch(dataset.characters, config)
+    : splitTable(dataset, config).train.length;
   const stepsPerEpoch = Math.ceil(numTrain / config.batchSize);
   const total = stepsPerEpoch * config.epochs;
   const last = history[history.length - 1];

@@ -29,7 +29,7 @@ type ImageApi = Pick<TrainerApi, 'importImages' | 'cancelImageImport' | 'capture
 
 /** Why a config cannot train on an image dataset (empty when it can). */
 export function modelFitsImages(dataset: ImageDataset, config: TrainConfig): string[] {
-  if (config.model.kind === 'mlp') return [`“${dataset.name}” is a dataset of images: train it with the CNN or with transfer learning.`];
+  if (config.model.kind === 'mlp' || config.model.kind === 'rnn') return [`“${dataset.name}” is a dataset of images: train it with the CNN or with transfer learning.`];
   if (dataset.classNames.length < 2) return [`“${dataset.name}” has only one class; a classifier needs at least 2.`];
   return [];
 }
