@@ -36,6 +36,8 @@ export class Sync {
   remote: RemoteJobSummary[] = $state.raw([]);
   settings: { serverUrl: string; token: string; enabled: boolean; deviceId: string } = $state({ serverUrl: '', token: '', enabled: false, deviceId: '' });
   error: string | null = $state(null);
+  /** False until the stored settings are read: the form waits, so nothing typed before is overwritten. */
+  loaded = $state(false);
 
   #deps: SyncDeps | null = null;
   #state: SyncState | null = null;
@@ -55,6 +57,7 @@ export class Sync {
     this.#state = await readSyncState(deps.db);
     const { serverUrl, token, enabled, deviceId } = this.#state;
     this.settings = { serverUrl, token, enabled, deviceId };
+    this.loaded = true;
     if (enabled) this.status = { kind: 'offline', waiting: await outboxCount(deps.db), reason: 'connecting…' };
   }
 
