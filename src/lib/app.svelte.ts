@@ -354,6 +354,8 @@ export class Lathe {
       void scheduler
         .setBreakpoint(message.jobId, message.breakpoint)
         .catch((e: unknown) => this.report(e, 'Another tab asked to set a breakpoint, which failed'));
+    else if (message.type === 'command' && message.command === 'resume' && this.jobs.jobs.find((j) => j.id === message.jobId)?.serverJob)
+      void this.command('resume', message.jobId);
     else if (message.type === 'command')
       void scheduler
         .command(message.command, message.jobId)
