@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { unzipSync } from 'fflate';
 import { findPgUrl, PG_HOW_TO, startInstances, type Instances } from './fixtures/pg-instances';
-import { SYNC_TOKEN } from './fixtures/sync-server';
+import { SYNC_TOKEN, syncServer } from './fixtures/sync-server';
 
 const BASE_PORT = Number(process.env.LATHE_RUNNER_E2E_PORT ?? Number(process.env.LATHE_SYNC_E2E_PORT ?? 4180) + 10);
 /** The runners' lease, in ms: short, so B takes over soon; a renewal every 1.3 s keeps it on a busy machine. */
@@ -138,4 +138,42 @@ test('a job handed over between browser runners on two instances ends byte-ident
   );
   expect(seen.map((e) => e.state)).toEqual(['queued', 'running', 'queued', 'running', 'completed']);
   expect(seen.map((e) => e.device)).toEqual(['server', runs[0]!.device_id, runs[0]!.device_id, runs[1]!.device_id, runs[1]!.device_id]);
+});
+
+test('remote pause, resume and cancel from plain HTTP reach a browser runner', async ({ browser }) => {
+  test.setTimeout(300_000);
+  // One instance on SQLite is enough here; it is stopped at the end.
+  const server = syncServer(BASE_PORT + 2);
+  await server.start();
+  try {
+    const { page } = await device(browser, server.origin);
+    await becomeRunner(page);
+    expect((await http(server.origin, 'PUT', `/api/datasets/${FP}`, CSV)).status).toBe(201);
+    // 64 single-row steps an epoch for 100,000 epochs: it cannot end while the test watches.
+    const endless = { ...CONFIG, batchSize: 1, epochs: 100_000 };
+    const job = String((await http(server.origin, 'POST', '/api/jobs', { name: 'endless', config: endless, dataset: { fingerprint: FP } })).json!.job_id);
+    const row = page.locator(`[data-testid=job-row][data-job-id="${job}"]`);
+    await expect(row).toHaveAttribute('data-state', 'running', { timeout: 60_000 });
+
+    expect(await http(server.origin, 'POST', `/api/jobs/${job}/pause`)).toMatchObject({ status: 202, json: { outcome: 'requested' } });
+    await expect(row).toHaveAttribute('data-state', 'paused', { timeout: 30_000 });
+    await serverState(server.origin, job, 'paused');
+    const paused = (await http(server.origin, 'GET', `/api/jobs/${job}`)).json as { queue: { checkpoint: { step: number }; runs: { to_step: number; end_reason: string }[] } };
+    expect(paused.queue.runs).toMatchObject([{ end_reason: 'paused' }]);
+    expect(paused.queue.checkpoint.step).toBe(paused.queue.runs[0]!.to_step);
+
+    // Resume on the server: the runner claims it again and continues from that checkpoint.
+    expect((await http(server.origin, 'POST', `/api/jobs/${job}/resume`)).status).toBe(200);
+    await expect(row).toHaveAttribute('data-state', 'running', { timeout: 60_000 });
+    await serverState(server.origin, job, 'running');
+    const resumed = (await http(server.origin, 'GET', `/api/jobs/${job}`)).json as { queue: { runs: { from_step: number }[] } };
+    expect(resumed.queue.runs[1]!.from_step).toBe(paused.queue.checkpoint.step);
+
+    expect(await http(server.origin, 'POST', `/api/jobs/${job}/cancel`)).toMatchObject({ status: 202, json: { outcome: 'requested' } });
+    await expect(row).toHaveAttribute('data-state', 'cancelled', { timeout: 30_000 });
+    await serverState(server.origin, job, 'cancelled');
+    await expect(page.getByTestId('runner-status')).toHaveAttribute('data-status', 'idle', { timeout: 15_000 });
+  } finally {
+    await server.stop();
+  }
 });
