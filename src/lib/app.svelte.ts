@@ -119,7 +119,8 @@ export class Lathe {
       deviceId: () => this.sync.settings.deviceId,
       client: () => this.#client,
       job: (id) => this.jobs.jobs.find((j) => j.id === id) ?? null,
-      idle: () => this.jobs.running === null && this.jobs.queue.length === 0,
+      // A server job's copy left queued (its tab reloaded before it started) waits for its runner, not this check.
+      idle: () => this.jobs.running === null && !this.jobs.queue.some((j) => !j.serverJob),
       publish: (job) => this.#publish(job),
       start: (jobId) => this.#startServerJob(jobId),
       command: (command, jobId) => this.#scheduler?.command(command, jobId) ?? Promise.resolve(),
