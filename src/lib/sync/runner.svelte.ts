@@ -52,6 +52,8 @@ export interface RunnerDeps {
 }
 
 interface Turn {
+  /** The API of the claim: the turn ends through it even if sync is turned off meanwhile. */
+  api: RunnerApi;
   ref: LeaseRef;
   name: string;
   uploads: LatestOnlyUploads;
@@ -220,7 +222,7 @@ export class Runner {
     const ref: LeaseRef = { jobId: claim.job_id, deviceId: this.#deps.deviceId(), generation: claim.generation };
     const name = claim.name ?? `Server job ${claim.job_id.slice(0, 8)}`;
     const turn: Turn = {
-      ref, name, renewTimer: null, started: false, stopAsked: null, ending: false, lost: false,
+      api, ref, name, renewTimer: null, started: false, stopAsked: null, ending: false, lost: false,
       uploads: new LatestOnlyUploads(() => this.#uploadNewest(api, turn), (error) => this.#uploadFailed(turn, error)),
     };
     this.#turn = turn;
@@ -329,10 +331,9 @@ export class Runner {
   async #end(turn: Turn, action: Extract<TurnAction, { kind: 'finish' }>): Promise<void> {
     if (turn.ending || turn.lost) return;
     turn.ending = true;
-    const api = this.#deps.api();
+    const api = turn.api;
     this.#setStatus({ kind: 'finishing', jobId: turn.ref.jobId, name: turn.name, outcome: action.outcome });
     try {
-      if (!api) throw new Error('Sync was turned off.');
       if (action.upload) {
         for (let attempt = 0; !turn.lost && (turn.uploads.uploaded ?? -1) < action.step; attempt++) {
           turn.uploads.request();
