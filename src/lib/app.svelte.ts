@@ -3,8 +3,8 @@
 import { getJob, openLatheDb, updateJob, type LatheDb } from '../../shared/db';
 import { isTerminal, type Breakpoint, type JobRecord } from '../../shared/jobs';
 import { Sync } from './sync/sync.svelte';
-import { Runner } from './sync/runner.svelte';
-import { RunnerApi } from './sync/runner-api';
+import type { Runner } from './sync/runner.svelte';
+import { createRunner } from './sync/runner-wiring';
 import type { DatasetSummary } from '../../shared/dataset';
 import type { TabMessage, WorkerEvent } from '../../shared/protocol';
 import { JobsStore } from './jobs.svelte';
@@ -15,7 +15,6 @@ import { imageDrop } from './image-files';
 import { TableResults } from './table-results.svelte';
 import { Scheduler, type JobCommand } from './scheduler';
 import { SettingsStore } from './settings.svelte';
-import { runnerLeaseFromUrl } from './settings-rules';
 import type { SetupForm } from './setup.svelte';
 import { formatStorage, readStorage, requestPersistence } from './storage';
 import { TabChannel, type TabBus } from './tab-channel';
@@ -111,21 +110,10 @@ export class Lathe {
     this.settings = new SettingsStore(deps.search);
     this.#channel = deps.channel ?? new TabChannel();
     this.#leadership = deps.leadership ?? new Leadership();
-    this.runner = new Runner({
-      api: () => {
-        const server = this.sync.api();
-        return server ? new RunnerApi(server) : null;
-      },
-      deviceId: () => this.sync.settings.deviceId,
-      client: () => this.#client,
-      job: (id) => this.jobs.jobs.find((j) => j.id === id) ?? null,
-      // A server job's copy left queued (its tab reloaded before it started) waits for its runner, not this check.
-      idle: () => this.jobs.running === null && !this.jobs.queue.some((j) => !j.serverJob),
+    this.runner = createRunner({
+      sync: this.sync, jobs: this.jobs, client: () => this.#client, scheduler: () => this.#scheduler, search: deps.search,
       publish: (job) => this.#publish(job),
-      start: (jobId) => this.#startServerJob(jobId),
-      command: (command, jobId) => this.#scheduler?.command(command, jobId) ?? Promise.resolve(),
-      leaseMs: runnerLeaseFromUrl(deps.search),
-      share: (status, activity) => this.#channel.post({ type: 'runner-status', status, activity }),
+      post: (message) => this.#channel.post(message),
     });
     this.transfer = new Transfer({
       client: () => this.#client,
@@ -286,15 +274,6 @@ export class Lathe {
 
   #updateRunner(): void {
     this.runner.setEnabled(this.settings.value.trainServerJobs && this.sync.settings.enabled);
-  }
-
-  /** The runner's local copy of a server job: queued ones start in turn, paused (imported) ones are queued first. */
-  async #startServerJob(jobId: string): Promise<void> {
-    const scheduler = this.#scheduler;
-    if (!scheduler) throw new Error('This tab does not train.');
-    const job = this.jobs.jobs.find((j) => j.id === jobId);
-    if (job?.state === 'paused') await scheduler.command('resume', jobId);
-    else await scheduler.submitted();
   }
 
   report(error: unknown, context: string): void {
