@@ -3,6 +3,7 @@
 // from these too. Imports zod, schemas.ts and shared/config.ts (plain TypeScript).
 import { z } from 'zod';
 import { ACTIVATIONS, OPTIMIZERS, validateConfig, type TrainConfig } from '../shared/config';
+import { validateBreakpoint } from '../shared/jobs';
 import { Id } from './schemas';
 
 /** A dataset's fingerprint: the SHA-256 of its bytes, in lower-case hex. */
@@ -37,11 +38,21 @@ export const TrainConfigSchema = z
     for (const message of validateConfig(c as unknown as TrainConfig)) ctx.addIssue({ code: 'custom', message });
   });
 
-export const SubmitBody = z.object({
-  name: z.string().min(1).max(200).optional(),
-  config: TrainConfigSchema,
-  dataset: z.object({ fingerprint: Fingerprint }),
-});
+/** Where the runner pauses the job by itself (shared/jobs.ts Breakpoint): after step N, or at the end of epoch N. */
+export const BreakpointSchema = z.object({ kind: z.enum(['step', 'epoch']), at: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
+
+export const SubmitBody = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    config: TrainConfigSchema,
+    dataset: z.object({ fingerprint: Fingerprint }),
+    breakpoint: BreakpointSchema.optional(),
+  })
+  .superRefine((b, ctx) => {
+    // An epoch breakpoint at or past the last epoch would never fire: refused as the app refuses it.
+    const epochs = typeof b.config?.epochs === 'number' ? b.config.epochs : Number.POSITIVE_INFINITY;
+    for (const message of validateBreakpoint(b.breakpoint ?? null, epochs)) ctx.addIssue({ code: 'custom', path: ['breakpoint'], message });
+  });
 
 export const SubmitReply = z.object({ job_id: z.string(), status_url: z.string(), result_url: z.string(), state: z.literal('queued') });
 
@@ -66,6 +77,8 @@ export const ClaimReply = z.object({
   config: z.record(z.string(), z.unknown()),
   dataset: z.object({ fingerprint: z.string(), url: z.string() }),
   checkpoint: z.object({ step: z.number().int(), url: z.string() }).nullable(),
+  /** The submission's breakpoint; a runner resuming past it drops it. */
+  breakpoint: BreakpointSchema.nullable(),
 });
 
 const Step = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);

@@ -167,11 +167,21 @@ export function jobsInState(db: LatheDb, state: JobState): Promise<JobRecord[]> 
   return db.getAllFromIndex('jobs', 'by-state', state);
 }
 
-/** Stores a dataset and a new queued job together, so neither exists without the other. */
+/** Every checkpoint of `jobId`: a job written anew under an id it had before starts without them. */
+function allCheckpointsOf(jobId: string): IDBKeyRange {
+  return IDBKeyRange.bound([jobId, -Infinity], [jobId, Infinity]);
+}
+
+/**
+ * Stores a dataset and a new queued job together, so neither exists without the other. A job
+ * with an id given from outside (a server job claimed again) replaces the old copy and its
+ * checkpoints, in the same transaction.
+ */
 export async function putDatasetAndJob(db: LatheDb, dataset: Dataset, job: JobRecord): Promise<JobRecord> {
-  const tx = db.transaction(['datasets', 'dataset-info', ...JOB_WRITE_STORES], 'readwrite');
+  const tx = db.transaction(['datasets', 'dataset-info', 'checkpoints', ...JOB_WRITE_STORES], 'readwrite');
   let written = job;
   await settleOrAbort(tx, [
+    () => tx.objectStore('checkpoints').delete(allCheckpointsOf(job.id)),
     () => tx.objectStore('datasets').put(bulkOf(dataset)),
     () => tx.objectStore('dataset-info').put(summaryOf(dataset)),
     () => writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
@@ -291,7 +301,9 @@ async function settleOrAbort(tx: { abort(): void; done: Promise<void> }, request
 /**
  * Stores an imported job with its first checkpoint and, when not stored yet, its dataset, in one
  * transaction: an import either lands whole or changes nothing. Datasets are content-addressed,
- * so an existing one is kept; one with the same id but other data is refused.
+ * so an existing one is kept; one with the same id but other data is refused. A job imported under
+ * an id it had before (a server job's checkpoint claimed again) loses its old checkpoints, so the
+ * imported one is the newest.
  */
 export async function putImportedJob(db: LatheDb, job: JobRecord, checkpoint: CheckpointRecord, dataset: Dataset | null): Promise<JobRecord> {
   const tx = db.transaction(['checkpoints', 'datasets', 'dataset-info', ...JOB_WRITE_STORES], 'readwrite');
@@ -299,6 +311,7 @@ export async function putImportedJob(db: LatheDb, job: JobRecord, checkpoint: Ch
   const info = tx.objectStore('dataset-info');
   await settleOrAbort(tx, [
     () => writeJobInTx(tx, job, Date.now()).then((j) => (written = j)),
+    () => tx.objectStore('checkpoints').delete(allCheckpointsOf(job.id)),
     () => tx.objectStore('checkpoints').add(checkpoint),
     ...(dataset
       ? [

@@ -118,6 +118,16 @@ export function validateBreakpoint(bp: Breakpoint | null, epochs: number): strin
   return [];
 }
 
+/**
+ * Marks a job this device trains for the sync server's queue (a "runner turn", see
+ * src/lib/sync/runner.svelte.ts). Its id is the server's job id; it never enters the sync outbox
+ * (shared/sync-outbox.ts says why), and only the runner starts it.
+ */
+export interface ServerJobLink {
+  /** The lease generation of the claim that made this local copy. */
+  generation: number;
+}
+
 export interface JobRecord {
   id: string;
   name: string;
@@ -152,6 +162,8 @@ export interface JobRecord {
   log?: JobLogEntry[];
   /** Raised by one on every stored write (see sync-outbox.ts): the sync server keeps the highest. */
   version?: number;
+  /** Set when this device trains the job for the server's queue; absent for the device's own jobs. */
+  serverJob?: ServerJobLink | null;
 }
 
 /** Apply a transition, enforcing the state machine and the timestamps that go with it. */

@@ -6,7 +6,8 @@ import { version } from '../package.json';
 import type { TrainConfig } from './config';
 import type { DatasetSummary, TableDatasetInput, TableTask } from './dataset';
 import type { CheckpointRecord } from './db';
-import type { JobRecord } from './jobs';
+import type { Breakpoint, JobRecord } from './jobs';
+import type { ServerJobClaim } from './protocol';
 import type { TableEncoding } from './table-types';
 
 export const APP_VERSION: string = version;
@@ -142,6 +143,12 @@ export interface LatheModelMetadata {
 export interface ImportOptions {
   /** The CSV a package exported without its dataset was trained on; it must have the same fingerprint. */
   datasetFile?: Blob;
+  /**
+   * A checkpoint claimed from the server's queue: the job takes the server's id (replacing an older
+   * local copy and its checkpoints), its name as it is, the link, and the submission's breakpoint
+   * (dropped when the run starts if the checkpoint is past it).
+   */
+  serverJob?: ServerJobClaim & { name: string; breakpoint: Breakpoint | null };
 }
 
 /** What the user must supply to import a package that was exported without its dataset. */

@@ -5,10 +5,10 @@ import type { DatasetInput, DatasetSummary } from './dataset';
 import type { SampleId } from './samples';
 import type { Evaluation } from './evaluation';
 import type { TablePlan } from './table-types';
-import type { RemoteJobSummary, SyncStatus } from './sync-types';
+import type { QueueActivity, RemoteJobSummary, RunnerStatus, SyncStatus } from './sync-types';
 import type { SkippedFile } from './image-types';
 import type { GenerateRequest, GenerateResult, NextCharacters } from './text-generation';
-import type { Breakpoint, JobProgress, JobRecord, JobState, MetricPoint } from './jobs';
+import type { Breakpoint, JobProgress, JobRecord, JobState, MetricPoint, ServerJobLink } from './jobs';
 import type {
   ExportedFile, FineTuneRequest, ImportOptions, ImportResult, InputFile, ModelExport, Prediction,
 } from './package-format';
@@ -84,12 +84,19 @@ export interface WorkerSettings {
   wasmThreads?: number | null;
 }
 
+/** A server job this device's runner claimed: the server's job id and the claim's lease generation. */
+export interface ServerJobClaim extends ServerJobLink {
+  id: string;
+}
+
 export type SubmitRequest = {
   name: string;
   /** For a table, `config.table` says how its columns are used (its dataset's suggestion by default). */
   config: TrainConfig;
   /** Pause by itself at this point (see `Breakpoint`); none by default. */
   breakpoint?: Breakpoint | null;
+  /** A job claimed from the server's queue: it takes the server's id (replacing an older local copy) and is marked. */
+  serverJob?: ServerJobClaim;
 } & (
   | { /** A stored dataset (a sample made with `sample`, or an uploaded file). */ datasetId: string }
   | { /** Data handed in as arrays (programs, tests); stored first, once. */ dataset: DatasetInput }
@@ -288,7 +295,9 @@ export type TabMessage =
   | { type: 'set-breakpoint'; jobId: string; breakpoint: Breakpoint | null }
   | { type: 'datasets-changed' }
   /** The leader tab's sync stream: other devices' jobs and the sync status, for follower tabs. */
-  | { type: 'sync-remote'; remote: RemoteJobSummary[]; status: SyncStatus };
+  | { type: 'sync-remote'; remote: RemoteJobSummary[]; status: SyncStatus }
+  /** The leader tab's runner: what it is doing and the server queue's recent state changes, for follower tabs. */
+  | { type: 'runner-status'; status: RunnerStatus; activity: QueueActivity[] };
 
 export const TAB_CHANNEL_NAME = 'lathe-jobs';
 export const TRAINER_LOCK_NAME = 'lathe-trainer';

@@ -14,6 +14,11 @@ export interface AppSettings {
    * wasmThreadsFor). A change applies when the next job starts (the backend is initialised anew).
    */
   wasmThreads: number | null;
+  /**
+   * "Train jobs from the server": while sync is on, the leader tab claims jobs from the server's
+   * queue when this device trains nothing of its own (src/lib/sync/runner.svelte.ts).
+   */
+  trainServerJobs: boolean;
 }
 
 export const DEFAULT_SETTINGS: AppSettings = {
@@ -22,6 +27,7 @@ export const DEFAULT_SETTINGS: AppSettings = {
   checkpointIntervalSec: 10,
   historyEverySteps: 10,
   wasmThreads: null,
+  trainServerJobs: false,
 };
 
 export const SETTINGS_KEY = 'app-settings';

@@ -15,6 +15,12 @@ type JobTx = IDBPTransaction<LatheSchema, StoreNames<LatheSchema>[], 'readwrite'
 /**
  * Writes `job` inside `tx` with `version` = the stored one + 1, queuing it when sync is on.
  * Awaits only IndexedDB requests, so it can run inside any transaction over JOB_WRITE_STORES.
+ *
+ * A job trained for the server's queue (`serverJob`) is never queued. The server's row of that job
+ * belongs to the queue: its state moves only by the runner API (claim, finish, lease expiry), under
+ * a lease generation, and a pushed snapshot would write its state without one — a late push of
+ * `paused` from a runner that lost its lease would stop the queue from handing the job on. So the
+ * runner API is that job's only channel, and its local copy stays out of the outbox.
  */
 export async function writeJobInTx(tx: JobTx, job: JobRecord, now: number): Promise<JobRecord> {
   const jobs = tx.objectStore('jobs');
@@ -23,7 +29,7 @@ export async function writeJobInTx(tx: JobTx, job: JobRecord, now: number): Prom
   const writes: Promise<unknown>[] = [jobs.put(next)];
   const sync = tx.objectStore('sync');
   const state = await sync.get('sync');
-  if (state?.enabled) {
+  if (state?.enabled && !next.serverJob) {
     const row: OutboxRow = { seq: state.nextSeq, jobId: job.id, version: next.version!, snapshot: syncSnapshot(next), at: now };
     writes.push(tx.objectStore('outbox').add(row), sync.put({ ...state, nextSeq: state.nextSeq + 1 }));
   }

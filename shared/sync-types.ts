@@ -57,9 +57,15 @@ export interface RemoteJobSummary {
 }
 
 export type SyncEvent =
-  | { type: 'job_status_changed'; id: number; data: { job_id: string; state: JobState; previous_state: JobState | null; device_id: string; version: number; at: number } }
+  | {
+      type: 'job_status_changed';
+      id: number;
+      /** `reason: 'lease_expired'` when the server's queue took a job back from a runner that stopped renewing. */
+      data: { job_id: string; state: JobState; previous_state: JobState | null; device_id: string; version: number; at: number; reason?: string };
+    }
   | { type: 'job_progress'; id: number; data: { job_id: string; device_id: string; stage: string | null; percent: number | null; last_log: string | null; at: number } }
   | { type: 'job_cancel_requested'; id: number; data: { job_id: string; device_id: string; at: number } }
+  | { type: 'job_pause_requested'; id: number; data: { job_id: string; device_id: string | null; generation: number; at: number } }
   | { type: 'job_deleted'; id: number; data: { job_id: string; at: number } }
   | { type: 'resync'; id: number; data: { reason: string; last_event_id: number } };
 
@@ -69,3 +75,24 @@ export type SyncStatus =
   | { kind: 'connected'; waiting: number }
   | { kind: 'offline'; waiting: number; reason: string }
   | { kind: 'refused'; reason: string };
+
+/** What this device's runner ("Train jobs from the server") is doing, in the words the page shows. */
+export type RunnerStatus =
+  | { kind: 'off'; reason: string | null }
+  | { kind: 'idle'; detail: string }
+  | { kind: 'preparing'; jobId: string; name: string; detail: string }
+  | { kind: 'training'; jobId: string; name: string; generation: number }
+  | { kind: 'finishing'; jobId: string; name: string; outcome: string }
+  | { kind: 'refused'; jobId: string; name: string; reason: string }
+  | { kind: 'lost'; jobId: string; name: string };
+
+/** One state change of a job on the server, as the event stream brought it (newest last). */
+export interface QueueActivity {
+  eventId: number;
+  jobId: string;
+  state: JobState;
+  previousState: JobState | null;
+  deviceId: string;
+  reason: string | null;
+  at: number;
+}

@@ -157,11 +157,13 @@ export function createTrainerApi(deps: TrainerDeps): TrainerApi {
       if (stored.kind === 'table' && config.model.kind !== 'mlp') throw new TableError(`“${stored.name}” is a table: train it with an MLP, not a ${config.model.kind.toUpperCase()}.`);
       const t = now();
       const job: JobRecord = {
-        id: crypto.randomUUID(), name, state: 'queued', datasetId: stored.id, config, configHash: await hashConfig(config),
+        // A server job claimed by this device's runner keeps the server's id (see ServerJobLink).
+        id: request.serverJob?.id ?? crypto.randomUUID(), name, state: 'queued', datasetId: stored.id, config, configHash: await hashConfig(config),
         createdAt: t, queuedAt: t, startedAt: null, finishedAt: null, durationMs: 0, error: null, notice: null,
         progress: emptyProgress(config.epochs), history: [], backend: null, backendReason: null,
         checkpointStep: null, resumedFromStep: null, crashCount: 0, breakpoint,
-        log: [{ at: t, kind: 'queued', text: `Queued: ${config.epochs} epochs on ${stored.name}` }],
+        log: [{ at: t, kind: 'queued', text: `Queued: ${config.epochs} epochs on ${stored.name}${request.serverJob ? ' for the server' : ''}` }],
+        ...(request.serverJob ? { serverJob: { generation: request.serverJob.generation } } : {}),
       };
       const written = await db.putDatasetAndJob(await database(), stored, job);
       emit({ type: 'job', job: written });

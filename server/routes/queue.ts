@@ -62,8 +62,8 @@ export const queueRoutes: FastifyPluginAsyncZod<{ sync: Sync }> = async (app, { 
     },
     async (req, reply) => {
       const jobId = randomUUID();
-      const { name, config, dataset } = req.body;
-      const r = await queue.submit(req.user, { jobId, name: name ?? null, config, datasetFingerprint: dataset.fingerprint }, Date.now());
+      const { name, config, dataset, breakpoint } = req.body;
+      const r = await queue.submit(req.user, { jobId, name: name ?? null, config, datasetFingerprint: dataset.fingerprint, breakpoint: breakpoint ?? null }, Date.now());
       if (!r.ok) {
         return reply.code(422).send({
           error: 'unknown_dataset',

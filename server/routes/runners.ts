@@ -39,6 +39,7 @@ export const runnerRoutes: FastifyPluginAsyncZod<{ sync: Sync; leaseMs: number }
         config: l.config,
         dataset: { fingerprint: l.datasetFingerprint, url: `/api/datasets/${l.datasetFingerprint}` },
         checkpoint: l.checkpointStep === null ? null : { step: l.checkpointStep, url: `/api/jobs/${l.jobId}/checkpoint` },
+        breakpoint: l.breakpoint,
       };
     },
   );

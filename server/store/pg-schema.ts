@@ -7,7 +7,7 @@
 import type pg from 'pg';
 import { tx } from './pg-pool';
 
-export const PG_SCHEMA_VERSION = 3;
+export const PG_SCHEMA_VERSION = 4;
 /** pg_advisory_xact_lock key for migrations ("lathe" in ASCII). */
 const MIGRATION_LOCK = 0x6c617468;
 
@@ -132,6 +132,12 @@ export async function migratePg(pool: pg.Pool): Promise<number> {
           end_reason TEXT,
           PRIMARY KEY (user_id, job_id, generation)
         );
+      `);
+    }
+    if (from < 4) {
+      await q.query(`
+        -- A submission's breakpoint (JSON {kind, at}): the runner pauses there by itself.
+        ALTER TABLE queue_jobs ADD COLUMN breakpoint TEXT;
       `);
     }
     await q.query('UPDATE lathe_schema SET version = $1', [PG_SCHEMA_VERSION]);

@@ -7,6 +7,8 @@ export interface SubmitInput {
   name: string | null;
   config: Record<string, unknown>;
   datasetFingerprint: string;
+  /** Where the runner pauses by itself ({kind: 'step' | 'epoch', at}); none when absent or null. */
+  breakpoint?: { kind: 'step' | 'epoch'; at: number } | null;
 }
 
 export type SubmitResult = { ok: true; events: StoredEvent[] } | { ok: false; reason: 'unknown_dataset' | 'exists' };
@@ -20,6 +22,7 @@ export interface Lease {
   datasetFingerprint: string;
   /** The newest uploaded checkpoint's step, or null: start from scratch. */
   checkpointStep: number | null;
+  breakpoint: { kind: 'step' | 'epoch'; at: number } | null;
 }
 
 export interface ClaimResult {

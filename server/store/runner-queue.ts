@@ -7,7 +7,7 @@
 import type { JobState } from '../../shared/jobs';
 import type { StoredEvent, UserId } from './job-store';
 import { all, event, lockUser, one, run, webhook, type QueueDriver, type QueueTx, type SqlValue } from './queue-ops';
-import type { ClaimResult, ControlResult, Fenced, FinishOutcome, LeaseRef, QueueInfo, RenewReply, SubmitInput, SubmitResult } from './queue-types';
+import type { ClaimResult, ControlResult, Fenced, FinishOutcome, Lease, LeaseRef, QueueInfo, RenewReply, SubmitInput, SubmitResult } from './queue-types';
 
 /** Server-queued jobs show this as their device until a runner claims them. */
 export const SERVER_DEVICE = 'server';
@@ -31,6 +31,8 @@ interface QueueRow {
   lease_ms: number | null;
   pause_requested: number;
   checkpoint_step: number | null;
+  /** JSON of the submission's breakpoint, or null (schema 4); only the claim reads it. */
+  breakpoint?: string | null;
 }
 
 const JOB = 'SELECT state, version, name, snapshot, cancel_requested_at, deleted_at FROM jobs WHERE user_id = ? AND id = ?';
@@ -53,6 +55,7 @@ export class RunnerQueue {
         source: 'server',
         config: s.config,
         dataset: { fingerprint: s.datasetFingerprint },
+        breakpoint: s.breakpoint ?? null,
         createdAt: now,
         log: [{ at: now, kind: 'queued', text: 'queued on the server' }],
       };
@@ -61,8 +64,8 @@ export class RunnerQueue {
          VALUES (?, ?, ?, 1, 'queued', ?, ?, ?, ?, NULL)`,
         [user, s.jobId, SERVER_DEVICE, s.name, JSON.stringify(snapshot), now, now],
       );
-      yield* run('INSERT INTO queue_jobs (user_id, job_id, config, dataset_fp, queued_at) VALUES (?, ?, ?, ?, ?)', [
-        user, s.jobId, JSON.stringify(s.config), s.datasetFingerprint, now,
+      yield* run('INSERT INTO queue_jobs (user_id, job_id, config, dataset_fp, queued_at, breakpoint) VALUES (?, ?, ?, ?, ?, ?)', [
+        user, s.jobId, JSON.stringify(s.config), s.datasetFingerprint, now, s.breakpoint ? JSON.stringify(s.breakpoint) : null,
       ]);
       const e = yield* event(user, 'job_status_changed', s.jobId, { job_id: s.jobId, state: 'queued', previous_state: null, device_id: SERVER_DEVICE, version: 1 }, now);
       return { ok: true, events: [e] };
@@ -75,7 +78,7 @@ export class RunnerQueue {
       yield* lockUser(user);
       const events = yield* expire(user, now);
       const [pick] = yield* all<QueueRow & { job_id: string; name: string | null }>(
-        `SELECT q.job_id, q.config, q.dataset_fp, q.lease_generation, q.checkpoint_step, j.name
+        `SELECT q.job_id, q.config, q.dataset_fp, q.lease_generation, q.checkpoint_step, q.breakpoint, j.name
          FROM queue_jobs q JOIN jobs j ON j.user_id = q.user_id AND j.id = q.job_id
          WHERE q.user_id = ? AND j.state = 'queued' AND j.deleted_at IS NULL ORDER BY q.queued_at, q.job_id LIMIT 1`,
         [user],
@@ -96,7 +99,10 @@ export class RunnerQueue {
       events.push(yield* setState(user, pick.job_id, 'running', deviceId, { kind: 'claimed', text }, now, { generation }));
       const config = JSON.parse(pick.config) as Record<string, unknown>;
       return {
-        lease: { jobId: pick.job_id, generation, leaseUntil, name: pick.name, config, datasetFingerprint: pick.dataset_fp, checkpointStep: pick.checkpoint_step },
+        lease: {
+          jobId: pick.job_id, generation, leaseUntil, name: pick.name, config, datasetFingerprint: pick.dataset_fp, checkpointStep: pick.checkpoint_step,
+          breakpoint: pick.breakpoint ? (JSON.parse(pick.breakpoint) as Lease['breakpoint']) : null,
+        },
         events,
       };
     });

@@ -5,7 +5,7 @@
 // that has shipped: add the next `if (version < N)`.
 import type { Database } from 'better-sqlite3';
 
-export const SCHEMA_VERSION = 3;
+export const SCHEMA_VERSION = 4;
 
 export function migrate(db: Database): number {
   const from = db.pragma('user_version', { simple: true }) as number;
@@ -140,6 +140,16 @@ export function migrate(db: Database): number {
         end_reason TEXT,
         PRIMARY KEY (user_id, job_id, generation)
       );
+      `,
+    );
+  }
+
+  if (from < 4) {
+    step(
+      4,
+      `
+      -- A submission's breakpoint (JSON {kind, at}): the runner pauses there by itself.
+      ALTER TABLE queue_jobs ADD COLUMN breakpoint TEXT;
       `,
     );
   }

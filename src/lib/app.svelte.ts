@@ -3,6 +3,8 @@
 import { getJob, openLatheDb, updateJob, type LatheDb } from '../../shared/db';
 import { isTerminal, type Breakpoint, type JobRecord } from '../../shared/jobs';
 import { Sync } from './sync/sync.svelte';
+import type { Runner } from './sync/runner.svelte';
+import { createRunner } from './sync/runner-wiring';
 import type { DatasetSummary } from '../../shared/dataset';
 import type { TabMessage, WorkerEvent } from '../../shared/protocol';
 import { JobsStore } from './jobs.svelte';
@@ -42,6 +44,8 @@ export class Lathe {
   readonly datasets = new DatasetsStore();
   /** The optional sync server: outbox pushes, other devices' jobs, remote cancel. */
   readonly sync = new Sync();
+  /** "Train jobs from the server": claims server-queued jobs in the leader tab (issue 12). */
+  readonly runner: Runner;
   /** Image datasets from folders, files and the camera (issue 9). */
   readonly images = new ImagesStore(
     () => this.#client,
@@ -106,6 +110,11 @@ export class Lathe {
     this.settings = new SettingsStore(deps.search);
     this.#channel = deps.channel ?? new TabChannel();
     this.#leadership = deps.leadership ?? new Leadership();
+    this.runner = createRunner({
+      sync: this.sync, jobs: this.jobs, client: () => this.#client, scheduler: () => this.#scheduler, search: deps.search,
+      publish: (job) => this.#publish(job),
+      post: (message) => this.#channel.post(message),
+    });
     this.transfer = new Transfer({
       client: () => this.#client,
       jobImported: (job) => {
@@ -132,7 +141,11 @@ export class Lathe {
     await this.datasets.load({ db, client: () => this.#client, announce: () => this.#channel.post({ type: 'datasets-changed' }) });
     await this.sync.load({
       db,
-      cancelLocal: (jobId) => void this.command('cancel', jobId),
+      cancelLocal: (jobId) => {
+        if (!this.runner.cancelRequested(jobId)) void this.command('cancel', jobId);
+      },
+      queueEvent: (event) => this.runner.onEvent(event),
+      enabledChanged: () => this.#updateRunner(),
       adoptServerState: (jobId, state, version) => this.#adoptServerState(db, jobId, state, version),
       share: (remote, status) => this.#channel.post({ type: 'sync-remote', remote, status }),
     });
@@ -148,12 +161,16 @@ export class Lathe {
       now: () => Date.now(),
       publish: (job) => this.#publish(job),
       autoResume: () => this.settings.value.autoResume,
+      // A server job's local copy trains only in its runner's turn.
+      mayStart: (job) => !job.serverJob || this.runner.jobId === job.id,
       report: (error, context) => this.report(error, context),
     });
     this.#scheduler = scheduler;
     this.#leadership.onLeader(() => {
       this.isLeader = true;
       this.sync.becomeLeader();
+      this.runner.becomeLeader();
+      this.#updateRunner();
       this.#watchFollowers();
       void scheduler.becomeLeader().catch((e: unknown) => this.report(e, 'Could not take over training'));
     });
@@ -207,6 +224,17 @@ export class Lathe {
   /** Pause, resume or cancel: here if this tab trains, else by asking the tab that does. */
   async command(command: JobCommand, jobId: string): Promise<void> {
     this.alert = null;
+    const job = this.jobs.jobs.find((j) => j.id === jobId);
+    if (command === 'resume' && job?.serverJob && this.runner.jobId !== jobId) {
+      // A server job's checkpoint is on the server: resuming puts it back in the server's queue.
+      try {
+        await this.runner.resumeOnServer(jobId);
+        this.status = `“${job.name}” is back in the server's queue; a runner continues it from its last checkpoint.`;
+      } catch (error) {
+        this.report(error, 'Could not resume the job on the server');
+      }
+      return;
+    }
     if (!this.isLeader) {
       this.#channel.post({ type: 'command', command, jobId });
       return;
@@ -238,9 +266,14 @@ export class Lathe {
     try {
       await this.settings.update(patch);
       await this.#client?.updateSettings($state.snapshot(this.settings.worker));
+      this.#updateRunner();
     } catch (error) {
       this.report(error, 'Could not save the settings');
     }
+  }
+
+  #updateRunner(): void {
+    this.runner.setEnabled(this.settings.value.trainServerJobs && this.sync.settings.enabled);
   }
 
   report(error: unknown, context: string): void {
@@ -254,6 +287,7 @@ export class Lathe {
 
   dispose(): void {
     this.sync.dispose();
+    this.runner.dispose();
     this.#unsubscribe?.();
     this.jobs.flush();
     this.#client?.dispose();
@@ -276,6 +310,7 @@ export class Lathe {
     if (this.#hasFollowers || !this.isLeader) this.#channel.post(event);
     if (event.type === 'job') {
       if (this.isLeader) this.#scheduler?.jobChanged(event.job);
+      if (this.isLeader) this.runner.jobChanged(event.job);
       this.#refreshStorage();
       this.sync.kick();
     }
@@ -288,6 +323,7 @@ export class Lathe {
     if (message.type === 'job') this.#refreshStorage();
     if (message.type === 'datasets-changed') void this.datasets.refresh().catch((e: unknown) => this.report(e, 'Could not read the datasets'));
     if (message.type === 'sync-remote') this.sync.mirror(message.remote, message.status);
+    if (message.type === 'runner-status') this.runner.mirror(message.status, message.activity);
     if (message.type === 'job') this.sync.kick();
     if (!this.isLeader || !this.#scheduler) return;
     const scheduler = this.#scheduler;
@@ -298,6 +334,8 @@ export class Lathe {
       void scheduler
         .setBreakpoint(message.jobId, message.breakpoint)
         .catch((e: unknown) => this.report(e, 'Another tab asked to set a breakpoint, which failed'));
+    else if (message.type === 'command' && message.command === 'resume' && this.jobs.jobs.find((j) => j.id === message.jobId)?.serverJob)
+      void this.command('resume', message.jobId);
     else if (message.type === 'command')
       void scheduler
         .command(message.command, message.jobId)
@@ -354,6 +392,7 @@ export class Lathe {
   #publish(job: JobRecord): void {
     this.sync.kick();
     this.jobs.apply({ type: 'job', job });
+    if (this.isLeader) this.runner.jobChanged(job);
     this.#noteDataset(job);
     this.#channel.post({ type: 'job', job: $state.snapshot(job) });
     this.#refreshStorage();

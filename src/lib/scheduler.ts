@@ -1,6 +1,6 @@
 // The leader tab's job scheduler: adopts jobs orphaned by a dead tab, starts queued jobs one at a
 // time (FIFO), carries out pause/resume/cancel, and restarts a job after its worker crashed.
-import { getJob, jobsInState, oldestQueuedJob, updateJob, type LatheDb } from '../../shared/db';
+import { getJob, jobsInState, updateJob, type LatheDb } from '../../shared/db';
 import { transition, type Breakpoint, type JobRecord, type JobState } from '../../shared/jobs';
 import { withLog } from '../../shared/job-log';
 
@@ -23,6 +23,8 @@ export interface SchedulerDeps {
   autoResume: () => boolean;
   /** Shows a problem the user should know about; the scheduler itself carries on. */
   report: (error: unknown, context: string) => void;
+  /** Whether a queued job may start now; a server job's copy waits for its runner. All may by default. */
+  mayStart?: (job: JobRecord) => boolean;
 }
 
 export type JobCommand = 'pause' | 'resume' | 'cancel';
@@ -126,7 +128,8 @@ export class Scheduler {
           : j,
       );
       publish(job);
-      if (this.#deps.autoResume() && job.state === 'interrupted') {
+      // A server job's lease went with the closed tab: the server hands it on, not auto-resume.
+      if (this.#deps.autoResume() && job.state === 'interrupted' && !job.serverJob) {
         job = await updateJob(db, job.id, (j) =>
           j.state === 'interrupted' ? withLog(transition(j, 'queued', now()), 'queued', 'Queued again by auto-resume', now()) : j,
         );
@@ -142,7 +145,10 @@ export class Scheduler {
       for (;;) {
         if (this.#halted) return;
         if ((await jobsInState(db, 'running')).length > 0) return;
-        const next = await oldestQueuedJob(db);
+        const mayStart = this.#deps.mayStart ?? (() => true);
+        const next = (await jobsInState(db, 'queued'))
+          .filter(mayStart)
+          .sort((a, b) => (a.queuedAt ?? 0) - (b.queuedAt ?? 0) || a.createdAt - b.createdAt)[0];
         if (!next) return;
         const job = await this.#start(next);
         if (!job || job.state === 'running' || job.state === 'queued') return;

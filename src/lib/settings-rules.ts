@@ -38,5 +38,19 @@ export function sanitizeSettings(raw: unknown): AppSettings {
     checkpointIntervalSec: isCheckpointInterval(interval) ? interval : DEFAULT_SETTINGS.checkpointIntervalSec,
     historyEverySteps: Number.isInteger(every) && every >= 1 ? every : DEFAULT_SETTINGS.historyEverySteps,
     wasmThreads: isWasmThreads(r.wasmThreads) ? r.wasmThreads : DEFAULT_SETTINGS.wasmThreads,
+    trainServerJobs: typeof r.trainServerJobs === 'boolean' ? r.trainServerJobs : DEFAULT_SETTINGS.trainServerJobs,
   };
+}
+
+/** Lease lengths a runner may ask for (the server's MIN_LEASE_MS and MAX_LEASE_MS); in ms. */
+const RUNNER_LEASE_RANGE_MS = [2_000, 600_000] as const;
+
+/**
+ * `?runnerLeaseMs=4000`: the lease this page's runner asks for at each claim, for tests and
+ * demonstrations of a hand-over; null (the server's default, 30 s) when absent or out of range.
+ */
+export function runnerLeaseFromUrl(search: string): number | null {
+  const raw = new URLSearchParams(search).get('runnerLeaseMs');
+  const ms = raw === null ? Number.NaN : Number(raw);
+  return Number.isInteger(ms) && ms >= RUNNER_LEASE_RANGE_MS[0] && ms <= RUNNER_LEASE_RANGE_MS[1] ? ms : null;
 }

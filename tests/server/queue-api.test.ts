@@ -114,6 +114,25 @@ describe.each(stores)('job queue API on %s', (_name, makeDb) => {
     expect(record.json).toMatchObject({ state: 'cancelled', queue: { runs: [{ generation: 1, device_id: 'dev-a', from_step: 0, to_step: 5, end_reason: 'cancelled' }] } });
   });
 
+  it('keeps a submission’s breakpoint and hands it to every runner that claims the job; a breakpoint that cannot fire is refused', async () => {
+    const { call } = await server();
+    await call('PUT', `/api/datasets/${FP}`, DATA, 'application/octet-stream');
+    expect(await call('POST', '/api/jobs', { config: CONFIG, dataset: { fingerprint: FP }, breakpoint: { kind: 'epoch', at: 3 } })).toMatchObject({ status: 400, json: { field: 'breakpoint' } });
+    expect(await call('POST', '/api/jobs', { config: CONFIG, dataset: { fingerprint: FP }, breakpoint: { kind: 'step', at: 0 } })).toMatchObject({ status: 400, json: { field: 'breakpoint.at' } });
+    expect(await call('POST', '/api/jobs', { config: CONFIG, dataset: { fingerprint: FP }, breakpoint: { kind: 'batch', at: 2 } })).toMatchObject({ status: 400, json: { field: 'breakpoint.kind' } });
+    const plain = String((await call('POST', '/api/jobs', { config: CONFIG, dataset: { fingerprint: FP } })).json!.job_id);
+    const paused = String((await call('POST', '/api/jobs', { config: CONFIG, dataset: { fingerprint: FP }, breakpoint: { kind: 'step', at: 2 } })).json!.job_id);
+    expect(await call('POST', '/api/runners/claim', { device_id: 'dev-a', lease_ms: 2000 })).toMatchObject({ json: { job_id: plain, breakpoint: null } });
+    expect(await call('POST', '/api/runners/claim', { device_id: 'dev-a', lease_ms: 2000 })).toMatchObject({ json: { job_id: paused, breakpoint: { kind: 'step', at: 2 } } });
+    // The runner paused there: the job waits paused, and a resumed claim still carries the breakpoint (the runner drops it, being past it).
+    const lease = { device_id: 'dev-a', generation: 1 };
+    await call('PUT', `/api/runners/jobs/${paused}/checkpoint?device_id=dev-a&generation=1&step=2`, PACKAGE, 'application/x-lathe-package');
+    expect(await call('POST', `/api/runners/jobs/${paused}/finish`, { ...lease, outcome: 'paused', step: 2 })).toMatchObject({ status: 200, json: { state: 'paused' } });
+    expect(await call('POST', `/api/jobs/${paused}/resume`)).toMatchObject({ status: 200, json: { state: 'queued' } });
+    expect(await call('POST', '/api/runners/claim', { device_id: 'dev-b' })).toMatchObject({ json: { job_id: paused, generation: 2, checkpoint: { step: 2 }, breakpoint: { kind: 'step', at: 2 } } });
+    expect((await call('GET', `/api/jobs/${paused}`)).json).toMatchObject({ snapshot: { breakpoint: { kind: 'step', at: 2 } } });
+  });
+
   it('pauses a queued job at once, a running one through its runner, and resumes it into the queue', async () => {
     const { call } = await server();
     await call('PUT', `/api/datasets/${FP}`, DATA, 'application/octet-stream');

@@ -245,9 +245,18 @@ export async function importPackage(
       message: `“${fileName}” was exported without its dataset, and no stored dataset matches it. Choose the file of “${meta.name}”${file}: ${rows} rows with the columns ${columns.join(', ')}.`,
     };
   }
-  const jobId = crypto.randomUUID();
+  const server = options.serverJob;
+  const jobId = server?.id ?? crypto.randomUUID();
   const stored = await resealCheckpoint(checkpoint, jobId, checkpoint.seq);
-  const job = importedJob({ ...manifest, config }, resolved.dataset, jobId, stored, fileName, now);
+  const imported = importedJob({ ...manifest, config }, resolved.dataset, jobId, stored, fileName, now);
+  // A checkpoint claimed from the server's queue: the server's job, under its own name, resumed by the runner.
+  const job: JobRecord = server
+    ? {
+        ...imported, name: server.name, serverJob: { generation: server.generation }, breakpoint: server.breakpoint,
+        notice: `Claimed from the server at step ${stored.cursor.globalStep}.`,
+        log: appendEntry(sanitizeLog(manifest.job.log), { at: now, kind: 'imported', text: `Claimed from the server (lease ${server.generation}) at step ${stored.cursor.globalStep}` }),
+      }
+    : imported;
   const database = await deps.database();
   const written = await db.putImportedJob(database, job, stored, resolved.how === 'already-stored' ? null : resolved.dataset);
   return { kind: 'package', job: written, dataset: resolved.how };

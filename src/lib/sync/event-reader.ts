@@ -4,7 +4,7 @@
 // IndexedDB, one stream per device); the format itself is a few lines.
 import type { SyncEvent } from '../../../shared/sync-types';
 
-const EVENT_TYPES = new Set(['job_status_changed', 'job_progress', 'job_cancel_requested', 'job_deleted', 'resync']);
+const EVENT_TYPES = new Set(['job_status_changed', 'job_progress', 'job_cancel_requested', 'job_pause_requested', 'job_deleted', 'resync']);
 
 /** Calls `onEvent` for every complete event in the stream until it ends (or its reader is cancelled). */
 export async function readEvents(body: ReadableStream<Uint8Array>, onEvent: (event: SyncEvent) => void | Promise<void>): Promise<void> {

@@ -39,7 +39,8 @@ export class ServerApi {
     return `${this.baseUrl.replace(/\/+$/, '')}${path}`;
   }
 
-  async #request(path: string, init: RequestInit = {}, timeoutMs = SYNC_CALL_TIMEOUT_MS): Promise<Response> {
+  /** One authenticated call; a network failure or a 401 becomes a SyncError. */
+  async request(path: string, init: RequestInit = {}, timeoutMs = SYNC_CALL_TIMEOUT_MS): Promise<Response> {
     let response: Response;
     try {
       response = await fetch(this.url(path), {
@@ -54,7 +55,8 @@ export class ServerApi {
     return response;
   }
 
-  async #json<T>(response: Response): Promise<T> {
+  /** The JSON body of a 2xx answer; anything else becomes a SyncError carrying the status. */
+  async json<T>(response: Response): Promise<T> {
     if (response.status >= 500) throw new SyncError('server', `The sync server answered ${response.status}.`, response.status);
     const body = (await response.json().catch(() => null)) as (T & { message?: string }) | null;
     if (!response.ok || body === null)
@@ -64,17 +66,17 @@ export class ServerApi {
 
   /** Checks the address and the token: any authenticated call does. */
   async check(): Promise<void> {
-    await this.#json(await this.#request('/api/jobs?limit=1'));
+    await this.json(await this.request('/api/jobs?limit=1'));
   }
 
   async push(deviceId: string, rows: OutboxRow[]): Promise<PushReply> {
     const body = JSON.stringify({ deviceId, changes: rows.map((r) => ({ seq: r.seq, jobId: r.jobId, version: r.version, snapshot: r.snapshot })) });
-    const response = await this.#request('/api/push', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
+    const response = await this.request('/api/push', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body });
     if (response.status === 409) {
       const gap = (await response.json().catch(() => null)) as { expected_seq?: number; last_applied_seq?: number } | null;
       if (typeof gap?.expected_seq === 'number') return { kind: 'gap', expectedSeq: gap.expected_seq, lastAppliedSeq: gap.last_applied_seq ?? gap.expected_seq - 1 };
     }
-    const reply = await this.#json<{ last_applied_seq: number; conflicts?: PushConflict[] }>(response);
+    const reply = await this.json<{ last_applied_seq: number; conflicts?: PushConflict[] }>(response);
     return { kind: 'ok', lastAppliedSeq: reply.last_applied_seq, conflicts: reply.conflicts ?? [] };
   }
 
@@ -84,7 +86,7 @@ export class ServerApi {
     let cursor: string | null = null;
     do {
       const query: string = `/api/jobs?limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
-      const page = await this.#json<{ jobs: RemoteJobSummary[]; next_cursor: string | null }>(await this.#request(query));
+      const page = await this.json<{ jobs: RemoteJobSummary[]; next_cursor: string | null }>(await this.request(query));
       all.push(...page.jobs);
       cursor = page.next_cursor;
     } while (cursor);
@@ -92,19 +94,19 @@ export class ServerApi {
   }
 
   async getJob(id: string): Promise<RemoteJobSummary & { snapshot: unknown }> {
-    return this.#json(await this.#request(`/api/jobs/${encodeURIComponent(id)}`));
+    return this.json(await this.request(`/api/jobs/${encodeURIComponent(id)}`));
   }
 
   /** Asks for a job to be cancelled: at once when it is not training, else by the device that runs it. */
   async cancel(id: string): Promise<{ outcome: 'cancelled' | 'requested' }> {
-    const response = await this.#request(`/api/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
+    const response = await this.request(`/api/jobs/${encodeURIComponent(id)}/cancel`, { method: 'POST' });
     if (response.status === 409) return { outcome: 'cancelled' };
-    return this.#json(response);
+    return this.json(response);
   }
 
   /** Opens the event stream after `lastEventId`; the caller reads `body` until it ends or `signal` aborts. */
   async events(lastEventId: number, signal: AbortSignal): Promise<ReadableStream<Uint8Array>> {
-    const response = await this.#request('/api/events', { headers: { Accept: 'text/event-stream', 'Last-Event-ID': String(lastEventId) }, signal });
+    const response = await this.request('/api/events', { headers: { Accept: 'text/event-stream', 'Last-Event-ID': String(lastEventId) }, signal });
     if (!response.ok || !response.body) {
       if (response.status === 503) throw new SyncError('offline', 'The sync server has too many open streams; retrying.', 503);
       throw new SyncError('server', `The event stream answered ${response.status}.`, response.status);

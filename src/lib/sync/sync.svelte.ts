@@ -24,6 +24,10 @@ export interface SyncDeps {
   adoptServerState: (jobId: string, state: string, version: number) => Promise<void>;
   /** Tells the other tabs what the leader's stream learned. */
   share: (remote: RemoteJobSummary[], status: SyncStatus) => void;
+  /** Every event, for the runner (server queue jobs: state changes, pause requests). */
+  queueEvent: (event: SyncEvent) => void;
+  /** Sync was turned on or off (the runner needs it on). */
+  enabledChanged: () => void;
 }
 
 function message(error: unknown): string {
@@ -52,6 +56,11 @@ export class Sync {
     return s?.enabled ? new ServerApi(s.serverUrl || location.origin, s.token) : null;
   }
 
+  /** The server's API while sync is on (the runner uses it too), else null. */
+  api(): ServerApi | null {
+    return this.#api;
+  }
+
   async load(deps: SyncDeps): Promise<void> {
     this.#deps = deps;
     this.#state = await readSyncState(deps.db);
@@ -77,6 +86,7 @@ export class Sync {
     this.settings = { serverUrl: url, token: token.trim(), enabled: true, deviceId: this.#state.deviceId };
     if (this.#leader) this.#startLeading();
     this.kick();
+    deps.enabledChanged();
     return true;
   }
 
@@ -87,6 +97,7 @@ export class Sync {
     this.settings = { ...this.settings, enabled: false };
     this.status = { kind: 'off' };
     this.remote = [];
+    this.#deps.enabledChanged();
   }
 
   /** This tab trains and holds the device's stream (one per device, not per tab). */
@@ -215,6 +226,7 @@ export class Sync {
     const deps = this.#deps;
     if (!deps || !this.#state) return;
     const own = this.#state.deviceId;
+    deps.queueEvent(event);
     if (event.type === 'resync') {
       const api = this.#api;
       if (api) this.#setRemote((await api.listJobs()).filter((j) => j.device_id !== own));
@@ -225,7 +237,9 @@ export class Sync {
     } else if (event.type === 'job_status_changed') {
       const d = event.data;
       if (d.device_id === own) {
-        // Our own change coming back, or another device's cancel of a job of ours.
+        // Our own change coming back, or another device's cancel of a job of ours. A server job
+        // this device's runner claimed is now in the local list, no longer another device's.
+        if (this.remote.some((j) => j.id === d.job_id)) this.#setRemote(this.remote.filter((j) => j.id !== d.job_id));
         if (d.state === 'cancelled') await deps.adoptServerState(d.job_id, d.state, d.version);
       } else {
         this.#upsert(d.job_id, { state: d.state, version: d.version, device_id: d.device_id, updated_at: d.at });
