@@ -53,13 +53,16 @@ async function textWorkload(spec: TextSpec, text: string): Promise<Workload<RunS
   return { spec: { id: spec.id, budgetMs: spec.budgetMs, maxMs: spec.maxMs }, dataset, config, configHash: await hashConfig(config) };
 }
 
-/** The session's own model, read afresh at every character as the app's live source does. */
-function liveSource(session: TrainingSession): TextModelSource {
+/**
+ * The session's own model, read afresh at every character as the app's live source does;
+ * `training` as the app reports it for a running job.
+ */
+function liveSource(session: TrainingSession, training: boolean): TextModelSource {
   const source = session.source as TextSource;
   return {
     tokenizer: source.tokenizer,
     sequenceLength: source.sequenceLength,
-    current: () => Promise.resolve({ model: session.model, step: session.cursor.globalStep, weights: 'live' as const }),
+    current: () => Promise.resolve({ model: session.model, step: session.cursor.globalStep, weights: 'live' as const, training }),
   };
 }
 
@@ -82,7 +85,7 @@ async function benchTrain(w: Workload<RunSpec>, backend: BackendName, target: Ch
 
 async function benchGenerate(session: TrainingSession, chars: number): Promise<TextGenerateResult> {
   const t0 = performance.now();
-  const r = await generateText(liveSource(session), { ...PROMPT, length: chars }, () => undefined);
+  const r = await generateText(liveSource(session, false), { ...PROMPT, length: chars }, () => undefined);
   const ms = performance.now() - t0;
   return { supported: true, reason: null, chars: r.text.length, ms, charsPerSec: (r.text.length * 1000) / ms };
 }
@@ -95,19 +98,20 @@ async function generateUntil(source: TextModelSource, stop: StopFlag, length: nu
 }
 
 /**
- * Alternating windows of one session after its warm-up: train alone for `windowMs`, then train
- * while generation runs for `windowMs`, `rounds` times. Each window starts and ends between steps
- * (the run pauses at its end), so its steps are whole; checkpoints are written at the app's cadence.
+ * Alternating windows of one session after its warm-up: train `windowSteps` steps alone, then
+ * the same number while generation runs, `rounds` times. Each window ends at a breakpoint, so
+ * both kinds hold the same whole steps whatever a step costs; checkpoints are written at the
+ * app's cadence.
  */
 async function benchConcurrent(w: Workload<RunSpec>, spec: TextSpec, backend: BackendName, target: CheckpointTarget, generateChars: number): Promise<TextConcurrentResult> {
   const session = newSession(w);
   const { numTrain, sequenceLength: L } = session.source as TextSource;
   const trainedChars = (from: number, to: number): number => (samplesForSteps(to, numTrain, w.config.batchSize) - samplesForSteps(from, numTrain, w.config.batchSize)) * L;
   const started = performance.now();
-  let deadline = Infinity;
+  let warming = true;
   session.setHooks({
     progress: (p) => {
-      if (performance.now() >= deadline || (deadline === Infinity && (p.epoch >= 1 || performance.now() - started >= spec.maxMs - spec.budgetMs))) session.requestStop('pause');
+      if (warming && (p.epoch >= 1 || performance.now() - started >= spec.maxMs - spec.budgetMs)) session.requestStop('pause');
     },
     checkpoint: async () => {
       await writeSessionCheckpoint(w, session, target, backend);
@@ -115,14 +119,15 @@ async function benchConcurrent(w: Workload<RunSpec>, spec: TextSpec, backend: Ba
   });
   try {
     await session.run();
+    warming = false;
     const windows: TextWindow[] = [];
     for (let i = 0; i < 2 * spec.rounds && !session.finished; i++) {
       const generating = i % 2 === 1;
       const stop: StopFlag = { stopped: false };
       const fromStep = session.cursor.globalStep;
+      session.breakpointStep = fromStep + spec.windowSteps;
       const t0 = performance.now();
-      deadline = t0 + spec.windowMs;
-      const generation = generating ? generateUntil(liveSource(session), stop, generateChars) : Promise.resolve(0);
+      const generation = generating ? generateUntil(liveSource(session, true), stop, generateChars) : Promise.resolve(0);
       await session.run();
       const ms = performance.now() - t0;
       stop.stopped = true;

@@ -20,10 +20,10 @@ export interface TextSpec {
   generateChars: number;
   /**
    * Training alone and training while generating, alternated in one session after its first
-   * epoch: `rounds` pairs of windows of `windowMs` each.
+   * epoch: `rounds` pairs of windows of `windowSteps` training steps each.
    */
   rounds: number;
-  windowMs: number;
+  windowSteps: number;
 }
 
 export interface TextRunRequest {
