@@ -12,8 +12,9 @@ import { ensureBuild, launchBrowser, startServer } from './browser.mjs';
 import { FULL, QUICK } from './config.mjs';
 import { runImageSection } from './image-section.mjs';
 import { runLoadBench } from './load.mjs';
-import { SCHEMA_VERSION, validateResult } from './schema.mjs';
-import { formatTable, summarize } from './summary.mjs';
+import { SCHEMA_VERSION, TEXT_ONLY_SCHEMA, validateResult } from './schema.mjs';
+import { formatTable, summarize, summarizeText } from './summary.mjs';
+import { runTextSection } from './text-section.mjs';
 import { runCsvImportBench } from './ui-csv-import.mjs';
 import { runLatencyBenches } from './ui-latency.mjs';
 import { runMainThreadBench } from './ui-main-thread.mjs';
@@ -27,8 +28,59 @@ export const RESULTS_DIR = join(PROJECT_ROOT, 'bench', 'results');
  * @property {boolean} [quick] tiny sizes, about a minute
  * @property {string} [outDir] where the JSON goes (default bench/results)
  * @property {string} [distDir] serve this build instead of building dist/
+ * @property {'text'} [only] run this section alone (and the environment facts), into its own file
  * @property {(line: string) => void} [log]
  */
+
+/** Sections `--only` can run alone. */
+const ALONE = ['text'];
+
+/**
+ * The machine a run measured on: this process's view plus what bench.html's worker reported.
+ * @param {import('@playwright/test').Browser} b
+ * @param {any} env the worker's environment (workers/bench/types.ts WorkerEnvironment)
+ * @param {boolean} pageIsolated
+ * @param {number[]} loadAtStart
+ */
+function machineFacts(b, env, pageIsolated, loadAtStart) {
+  const cpus = os.cpus();
+  return {
+    cores: cpus.length,
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    totalMemBytes: os.totalmem(),
+    /** 1, 5 and 15 minute load averages: above the core count, other work competed with the bench. */
+    loadAverage: { start: loadAtStart, end: os.loadavg() },
+    platform: `${os.platform()} ${os.release()} ${os.arch()}`,
+    nodeVersion: process.version,
+    chromiumVersion: b.version(),
+    userAgent: env.userAgent,
+    hardwareConcurrency: env.hardwareConcurrency,
+    pageCrossOriginIsolated: pageIsolated,
+    workerCrossOriginIsolated: env.crossOriginIsolated,
+    webgpuAdapter: env.webgpuAdapter,
+    webglRenderer: env.webglRenderer,
+    wasm: env.wasm,
+  };
+}
+
+/**
+ * The environment facts alone (what runWorkerBenches reads first), for a run of one section.
+ * @param {import('@playwright/test').Browser} b
+ * @param {string} url
+ */
+async function environmentOnly(b, url) {
+  const context = await b.newContext();
+  try {
+    const page = await context.newPage();
+    await page.goto(`${url}/bench.html`);
+    await page.waitForFunction(() => document.body.dataset.ready === 'true', null, { timeout: 30_000 });
+    const pageIsolated = await page.evaluate(() => self.crossOriginIsolated);
+    const env = await page.evaluate((ms) => /** @type {any} */ (window).__latheBench.environment(ms), 60_000);
+    return { env, pageIsolated };
+  } finally {
+    await context.close();
+  }
+}
 
 /**
  * Runs one section; a failure is recorded and the bench goes on with the next one.
@@ -52,7 +104,7 @@ async function attempt(section, errors, fn) {
  * (empty when every field was produced).
  * @param {BenchOptions} [options]
  */
-export async function runBench({ quick = false, outDir = RESULTS_DIR, distDir, log = console.log } = {}) {
+export async function runBench({ quick = false, outDir = RESULTS_DIR, distDir, only, log = console.log } = {}) {
   const cfg = quick ? QUICK : FULL;
   const loadAtStart = os.loadavg();
   const started = new Date();
@@ -67,7 +119,21 @@ export async function runBench({ quick = false, outDir = RESULTS_DIR, distDir, l
   try {
     browser = await launchBrowser();
     const b = browser;
-    stamp(`serving ${root} at ${server.url}; Chromium ${b.version()}; ${cfg.mode} run`);
+    stamp(`serving ${root} at ${server.url}; Chromium ${b.version()}; ${cfg.mode} run${only ? ` of the ${only} section alone` : ''}`);
+    if (only === 'text') {
+      const { env, pageIsolated } = await environmentOnly(b, server.url);
+      const text = await attempt('text', errors, () => runTextSection(b, server.url, cfg, stamp));
+      const result = {
+        schemaVersion: SCHEMA_VERSION, mode: cfg.mode, only, startedAt: started.toISOString(), durationMs: 0,
+        machine: machineFacts(b, env, pageIsolated, loadAtStart), text, summary: /** @type {import('./summary.mjs').Row[]} */ ([]), errors,
+      };
+      result.summary = summarizeText(result);
+      result.durationMs = Date.now() - t0;
+      mkdirSync(outDir, { recursive: true });
+      const file = join(outDir, `text-${started.toISOString().replace(/:/g, '-')}${quick ? '-quick' : ''}.json`);
+      writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+      return { result, file, problems: validateResult(JSON.parse(JSON.stringify(result)), TEXT_ONLY_SCHEMA) };
+    }
     const workers = await runWorkerBenches(b, server.url, cfg, stamp);
     stamp('load…');
     const load = await attempt('load', errors, () => runLoadBench(b, server.url, root, quick ? 1 : 3));
@@ -78,35 +144,19 @@ export async function runBench({ quick = false, outDir = RESULTS_DIR, distDir, l
     const csvImport = await attempt('csvImport', errors, () => runCsvImportBench(b, server.url, cfg, stamp));
     const syncAToB = await attempt('syncAToB', errors, () => runSyncDelayBench(b, server.url, server.token, cfg, stamp));
     const images = await attempt('images', errors, () => runImageSection(b, server.url, cfg, stamp));
-    const env = workers.environment;
-    const cpus = os.cpus();
+    const text = await attempt('text', errors, () => runTextSection(b, server.url, cfg, stamp));
     const result = {
       schemaVersion: SCHEMA_VERSION,
       mode: cfg.mode,
       startedAt: started.toISOString(),
       durationMs: 0,
-      machine: {
-        cores: cpus.length,
-        cpuModel: cpus[0]?.model ?? 'unknown',
-        totalMemBytes: os.totalmem(),
-        /** 1, 5 and 15 minute load averages: above the core count, other work competed with the bench. */
-        loadAverage: { start: loadAtStart, end: os.loadavg() },
-        platform: `${os.platform()} ${os.release()} ${os.arch()}`,
-        nodeVersion: process.version,
-        chromiumVersion: b.version(),
-        userAgent: env.userAgent,
-        hardwareConcurrency: env.hardwareConcurrency,
-        pageCrossOriginIsolated: workers.pageCrossOriginIsolated,
-        workerCrossOriginIsolated: env.crossOriginIsolated,
-        webgpuAdapter: env.webgpuAdapter,
-        webglRenderer: env.webglRenderer,
-        wasm: env.wasm,
-      },
+      machine: machineFacts(b, workers.environment, workers.pageCrossOriginIsolated, loadAtStart),
       config: cfg,
       backends: workers.backends,
       wasmThreads: workers.threads,
       ui: { latency, mainThread, load, backendChoice, csvImport, syncAToB },
       images,
+      text,
       summary: /** @type {import('./summary.mjs').Row[]} */ ([]),
       errors: [...errors, ...workers.pageErrors.map((message) => ({ section: 'bench.html', message }))],
     };
@@ -131,7 +181,11 @@ function parseArgs(argv) {
     if (arg === '--quick') opts.quick = true;
     else if (arg === '--out') opts.outDir = resolve(argv[++i] ?? '');
     else if (arg === '--dist') opts.distDir = resolve(argv[++i] ?? '');
-    else throw new Error(`Unknown option ${arg}. Usage: node bench/run.mjs [--quick] [--out DIR] [--dist DIR]`);
+    else if (arg === '--only') {
+      const section = argv[++i] ?? '';
+      if (!ALONE.includes(section)) throw new Error(`--only takes one of ${ALONE.join(', ')}, not “${section}”.`);
+      opts.only = /** @type {'text'} */ (section);
+    } else throw new Error(`Unknown option ${arg}. Usage: node bench/run.mjs [--quick] [--only text] [--out DIR] [--dist DIR]`);
   }
   return opts;
 }

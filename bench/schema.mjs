@@ -4,9 +4,14 @@
 // its fields; a one-element array spec types every element. Bump SCHEMA_VERSION on any change.
 
 import { IMAGES_SCHEMA } from './image-section.mjs';
+import { TEXT_SCHEMA } from './text-section.mjs';
 
-/** 3: `ui.csvImport` and `ui.syncAToB`; 4: `images` (decode and store, CNN loop vs fit, transfer learning, the digits sample). */
-export const SCHEMA_VERSION = 4;
+/**
+ * 3: `ui.csvImport` and `ui.syncAToB`; 4: `images` (decode and store, CNN loop vs fit, transfer
+ * learning, the digits sample); 5: `text` (the recurrent preset's loop vs fit in characters/s,
+ * generation, training while generating).
+ */
+export const SCHEMA_VERSION = 5;
 
 const WINDOW = { fromStep: 'number', steps: 'number', samples: 'number', ms: 'number', samplesPerSec: 'number' };
 
@@ -183,6 +188,20 @@ export const RESULT_SCHEMA = {
     syncAToB: SYNC_A_TO_B,
   },
   images: IMAGES_SCHEMA,
+  text: TEXT_SCHEMA,
+  summary: [SUMMARY_ROW],
+  errors: [{ section: 'string', message: 'string' }],
+};
+
+/** A run of the text section alone (`node bench/run.mjs --only text`): bench/results/text-<date>.json. */
+export const TEXT_ONLY_SCHEMA = {
+  schemaVersion: 'number',
+  mode: 'string',
+  only: 'string',
+  startedAt: 'string',
+  durationMs: 'number',
+  machine: RESULT_SCHEMA.machine,
+  text: TEXT_SCHEMA,
   summary: [SUMMARY_ROW],
   errors: [{ section: 'string', message: 'string' }],
 };

@@ -2,6 +2,7 @@
 // Turns a bench result into summary rows (each figure with its in-run baseline, the ratio, the
 // target and whether it is met) and prints them as a table. Pure functions, unit-tested.
 import { imageRows } from './image-section.mjs';
+import { textRows } from './text-section.mjs';
 import { round } from './stats.mjs';
 
 /**
@@ -178,7 +179,15 @@ function choiceRows(result) {
 
 /** @param {any} result @returns {Row[]} */
 export function summarize(result) {
-  return [...workerRows(result), ...uiRows(result), ...imageRows(result, row)];
+  return [...workerRows(result), ...uiRows(result), ...imageRows(result, row), ...textRows(result, row)];
+}
+
+/**
+ * The rows of a run of the text section alone (`--only text`).
+ * @param {any} result
+ */
+export function summarizeText(result) {
+  return textRows(result, row);
 }
 
 /** @param {number | null} v */

@@ -26,6 +26,7 @@ test('the quick bench writes a result with every field present and of the right 
         syncAToB: { changes: { state: string }[] };
       };
       images: { backends: { backend: string; cnn: { imagesPerSec: number | null }; transfer: { totalMs: number | null } }[] };
+      text: { backends: { backend: string; train: { charsPerSec: number | null; reason: string | null }; generate: { charsPerSec: number | null }; whileGenerating: { ratio: number | null } }[] };
     };
     expect(written.errors, 'no bench section failed').toEqual([]);
     expect(problems, 'the result as returned conforms to bench/schema.mjs').toEqual([]);
@@ -46,6 +47,12 @@ test('the quick bench writes a result with every field present and of the right 
     const imagesOn = (name: string) => written.images.backends.find((b) => b.backend === name);
     expect(imagesOn('cpu')?.cnn.imagesPerSec).toBeGreaterThan(0);
     expect(imagesOn('wasm')?.transfer.totalMs).toBeGreaterThan(0);
+    // The text section measured on cpu; WASM says why a recurrent model cannot train there.
+    const textOn = (name: string) => written.text.backends.find((b) => b.backend === name);
+    expect(textOn('cpu')?.train.charsPerSec).toBeGreaterThan(0);
+    expect(textOn('cpu')?.generate.charsPerSec).toBeGreaterThan(0);
+    expect(textOn('cpu')?.whileGenerating.ratio).toBeGreaterThan(0);
+    expect(textOn('wasm')?.train.reason).toContain('UnsortedSegmentSum');
   } finally {
     await test.info().attach('bench log', { body: lines.join('\n'), contentType: 'text/plain' });
     rmSync(out, { recursive: true, force: true });

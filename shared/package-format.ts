@@ -16,7 +16,9 @@ export const PACKAGE_FORMAT = 'lathe-package';
 /**
  * The package format this version writes and the newest it reads. Bump on any incompatible change.
  * 1: the dataset as a numeric matrix (features.bin, targets.bin). 2: the dataset as columns
- * (columns.json, numbers.bin, codes.bin) with its summary as `dataset.meta`. Both are read.
+ * (columns.json, numbers.bin, codes.bin) with its summary as `dataset.meta`; later also images,
+ * and texts (text.txt), each its own `dataset.meta.kind`. Both are read. Adding a dataset kind
+ * needs no new version: a reader that lacks the kind refuses it by name (`dataset.meta.kind`).
  */
 export const PACKAGE_FORMAT_VERSION = 2;
 export const PACKAGE_EXTENSION = '.lathe';
@@ -37,6 +39,11 @@ export const PACKAGE_PATHS = {
   images: 'dataset/images.json',
   labels: 'dataset/labels.bin',
   pixels: 'dataset/pixels.bin',
+  /**
+   * Text datasets (format 2 too): the text itself as UTF-8 ("\n" line ends, as stored); its
+   * vocabulary (the tokenizer) and character count are in `dataset.meta`, checked against it.
+   */
+  text: 'dataset/text.txt',
 } as const;
 
 export const MODEL_JSON_FILE = 'model.json';
@@ -318,8 +325,9 @@ export function parsePackageManifest(value: unknown): PackageManifest {
   c.num(m.createdAt, 'createdAt');
   c.str(m.configHash, 'configHash');
   const config = c.obj(m.config, 'config');
-  c.obj(config.model, 'config.model');
-  c.arr(c.obj(config.model, 'config.model').hidden, 'config.model.hidden');
+  const model = c.obj(config.model, 'config.model');
+  // Configs from before model kinds existed are MLPs; the other kinds are checked by validateConfig.
+  if (model.kind === undefined || model.kind === 'mlp') c.arr(model.hidden, 'config.model.hidden');
   const job = c.obj(m.job, 'job');
   c.str(job.name, 'job.name');
   c.str(job.configHash, 'job.configHash');
@@ -347,8 +355,12 @@ export function parsePackageManifest(value: unknown): PackageManifest {
   if (typeof ds.included !== 'boolean') c.fail('dataset.included', 'must be true or false');
   const meta = c.obj(ds.meta, 'dataset.meta');
   for (const f of ['id', 'name', 'fingerprint']) c.str(meta[f], `dataset.meta.${f}`);
-  c.oneOf(meta.kind, 'dataset.meta.kind', formatVersion === 1 ? ['table'] : ['table', 'images']);
-  if (meta.kind === 'images') {
+  c.oneOf(meta.kind, 'dataset.meta.kind', formatVersion === 1 ? ['table'] : ['table', 'images', 'text']);
+  if (meta.kind === 'text') {
+    c.count(meta.rows, 'dataset.meta.rows');
+    c.count(meta.characters, 'dataset.meta.characters');
+    c.strs(meta.vocabulary, 'dataset.meta.vocabulary');
+  } else if (meta.kind === 'images') {
     c.count(meta.rows, 'dataset.meta.rows');
     c.count(meta.size, 'dataset.meta.size');
     if (meta.channels !== 1 && meta.channels !== 3) c.fail('dataset.meta.channels', 'must be 1 or 3');

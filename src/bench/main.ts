@@ -12,6 +12,7 @@ interface BenchRemote {
   csvParse(request: { file: File; parser: string }): Promise<unknown>;
   runImages(request: unknown): Promise<unknown>;
   runDecode(spec: unknown): Promise<unknown>;
+  runText(request: unknown): Promise<unknown>;
 }
 
 export interface LatheBenchPage {
@@ -30,6 +31,8 @@ export interface LatheBenchPage {
   runImages(request: { backend: string }, timeoutMs: number): Promise<unknown>;
   /** Image files decoded and stored per second (workers/bench/decode-run.ts), in a fresh worker. */
   runDecode(spec: unknown, timeoutMs: number): Promise<unknown>;
+  /** The text bench on one backend (workers/bench/text-runs.ts), in a fresh worker. */
+  runText(request: { backend: string }, timeoutMs: number): Promise<unknown>;
   /** Progress events the page received from the last `runBackend`, as the app's page would. */
   progressEventsReceived: number;
 }
@@ -82,6 +85,7 @@ const page: LatheBenchPage = {
   runThreads: (request, timeoutMs) =>
     inFreshWorker(`wasm, ${request.threads} thread(s)`, timeoutMs, (api) => api.runThreads(request)),
   runImages: (request, timeoutMs) => inFreshWorker(`images on ${request.backend}`, timeoutMs, (api) => api.runImages(request)),
+  runText: (request, timeoutMs) => inFreshWorker(`text on ${request.backend}`, timeoutMs, (api) => api.runText(request)),
   runDecode: (spec, timeoutMs) => inFreshWorker('image decode', timeoutMs, (api) => api.runDecode(spec)),
   resumeCheck: (request, timeoutMs) =>
     inFreshWorker(`resume check on ${request.backend}`, timeoutMs, (api) => api.resumeCheck(request)),

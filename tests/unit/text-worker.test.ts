@@ -1,7 +1,6 @@
 // Text in the real worker API (Node, cpu backend, fake-indexeddb): a text becomes a dataset, a
 // recurrent model trains on seeded windows and resumes bit-identically, and generation is seeded,
 // greedy at temperature 0, and runs between training steps without changing the job's weights.
-import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../../shared/config';
@@ -10,33 +9,16 @@ import type { JobRecord } from '../../shared/jobs';
 import { SeededRng } from '../../shared/rng';
 import type { GenerateResult } from '../../shared/text-generation';
 import type { LatheModelMetadata } from '../../shared/package-format';
+import { buildModel } from '../../workers/model';
+import { CharStepper } from '../../workers/text/char-stepper';
+import { contextAfter, nextLogits } from '../../workers/text/generate';
 import { TextSource } from '../../workers/text/text-source';
+import { submitText, TEXT, TEXT_CONFIG, trainTextToEnd } from '../fixtures/text-job';
 import { expectBitIdentical, finalWeights, freshDbName, makeHarness, type Harness } from './harness';
 
-const TEXT = readFileSync(new URL('../../public/samples/moby-dick-ch1-30.txt', import.meta.url), 'utf8').slice(0, 4000);
-const CONFIG: TrainConfig = {
-  model: { kind: 'rnn', cell: 'lstm', layers: 1, units: 16, embedding: 8, sequenceLength: 16 },
-  optimizer: 'adam',
-  learningRate: 0.01,
-  batchSize: 16,
-  epochs: 2,
-  validationSplit: 0.1,
-  seed: 5,
-};
+const CONFIG = TEXT_CONFIG;
 const REQUEST = { prompt: 'Call me ', length: 40, temperature: 0.9, topK: 0, seed: 11 };
-
-async function submitText(h: Harness, config: TrainConfig = CONFIG): Promise<JobRecord> {
-  const { dataset } = await h.api.importText({ text: TEXT, name: 'moby' });
-  return h.api.submit({ name: 'text', config, datasetId: dataset.id });
-}
-
-async function trainToEnd(h: Harness, config: TrainConfig = CONFIG): Promise<JobRecord> {
-  const job = await submitText(h, config);
-  await h.api.start(job.id);
-  const done = await h.waitForState(job.id, ['completed', 'failed']);
-  if (done.state !== 'completed') throw new Error(done.error?.message);
-  return done;
-}
+const trainToEnd = trainTextToEnd;
 
 let reference: Float32Array;
 let referenceJob: JobRecord;
@@ -122,17 +104,39 @@ describe('generation', () => {
     expect(c.text).not.toBe(a.text);
   });
 
-  it('temperature 0 is greedy: each character is the most likely next one, whatever the seed', async () => {
+  it('temperature 0 is greedy: each character is the most likely one after the context it was generated from, whatever the seed', async () => {
     const { api } = referenceHarness;
-    const greedy = { ...REQUEST, temperature: 0, length: 12 };
+    // Past 16 characters (the windows' length) the context restarts from the latest 8 (contextAfter).
+    const greedy = { ...REQUEST, temperature: 0, length: 20 };
     const a = await api.generateText(referenceJob.id, greedy);
     expect((await api.generateText(referenceJob.id, { ...greedy, seed: 99 })).text).toBe(a.text);
-    let prompt = greedy.prompt;
+    let text = greedy.prompt;
+    let held = Math.min(text.length, 16);
     for (const c of a.text) {
-      const next = await api.nextCharacters(referenceJob.id, prompt);
+      const next = await api.nextCharacters(referenceJob.id, text.slice(text.length - held));
       const best = next.probabilities.indexOf(Math.max(...next.probabilities.slice(1)));
       expect(next.characters[best]).toBe(c);
-      prompt += c;
+      text += c;
+      held = contextAfter(held, 16);
+    }
+  });
+
+  it('one character at a time through the layers gives the logits of a whole window, for LSTM and GRU', async () => {
+    for (const cell of ['lstm', 'gru'] as const) {
+      const config: TrainConfig = { ...CONFIG, model: { ...CONFIG.model, cell, layers: 2 } as TrainConfig['model'] };
+      const model = buildModel(config, { numFeatures: 16, numOutputs: 30, inputShape: [16] });
+      const stepper = CharStepper.for(model)!;
+      const ids = Array.from({ length: 16 }, (_, i) => (i * 7) % 30);
+      const windowed = await nextLogits(model, ids, 16);
+      const first = stepper.feed(ids.slice(0, 9));
+      first.dispose();
+      const logits = stepper.feed(ids.slice(9, 10));
+      logits.dispose();
+      const rest = stepper.feed(ids.slice(10));
+      expect(Array.from(await rest.data())).toEqual(Array.from(windowed));
+      rest.dispose();
+      stepper.dispose();
+      model.dispose();
     }
   });
 

@@ -31,15 +31,16 @@ class StepCap extends tf.Callback {
   }
 }
 
-/** Softmax cross-entropy on logits: the loss the app's loop minimises (workers/objective.ts). */
+/** Softmax cross-entropy on logits: the loss the app's loop minimises (workers/objective.ts; text-source.ts per position). */
 function logitsLoss(yTrue: tf.Tensor, yPred: tf.Tensor): tf.Tensor {
   return tf.losses.softmaxCrossEntropy(yTrue, yPred);
 }
 
-function compiled(w: Workload<RunSpec>): FitData & { yOneHot: tf.Tensor2D; valOneHot: [tf.Tensor, tf.Tensor] | undefined } {
+function compiled(w: Workload<RunSpec>): FitData & { yOneHot: tf.Tensor; valOneHot: [tf.Tensor, tf.Tensor] | undefined } {
   const c = fitData(w);
   c.model.compile({ optimizer: c.optimizer, loss: logitsLoss, metrics: ['accuracy'] });
-  const oneHot = (y: tf.Tensor1D): tf.Tensor2D => tf.tidy(() => tf.oneHot(y, c.numOutputs).toFloat() as tf.Tensor2D);
+  // Text: one class id per window position, so [windows, L] becomes [windows, L, vocabulary].
+  const oneHot = (y: tf.Tensor): tf.Tensor => tf.tidy(() => tf.oneHot(y.cast<tf.Tensor1D>('int32'), c.numOutputs).toFloat());
   return { ...c, yOneHot: oneHot(c.yTrain), valOneHot: c.val ? [c.val[0], oneHot(c.val[1])] : undefined };
 }
 

@@ -1,7 +1,8 @@
 // What the loop and fit runs train, for any bench workload: a table workload (the MLPs) gives the
 // app's TableSource and tensors from prepareData; an image workload (the CNN preset) gives the
-// app's ImageSource and the same split's pixels as one tensor for model.fit. One model builder
-// (workers/model.ts) for both, so the loop and fit train identical models.
+// app's ImageSource and the same split's pixels as one tensor for model.fit; a text workload (the
+// recurrent preset) gives the app's TextSource and its first epoch's windows as tensors. One model
+// builder (workers/model.ts) for all, so the loop and fit train identical models.
 import * as tf from '@tensorflow/tfjs';
 import type { ImageDataset } from '../../shared/dataset';
 import { requireTable } from '../../shared/dataset';
@@ -11,6 +12,8 @@ import { ImageSource, inputTensor, prepareImages, splitImages } from '../images/
 import { cnnInput } from '../images/prepare';
 import { buildModel, buildOptimizer } from '../model';
 import { objectiveFor, type Objective } from '../objective';
+import { SeededRng } from '../../shared/rng';
+import { TextSource, textObjective } from '../text/text-source';
 import type { RunSpec, Workload } from './workload';
 
 export interface RunParts {
@@ -27,8 +30,9 @@ export interface FitData {
   numTrain: number;
   numOutputs: number;
   xTrain: tf.Tensor;
-  yTrain: tf.Tensor1D;
-  val: [tf.Tensor, tf.Tensor1D] | null;
+  /** Class ids: one per sample, or one per window position for text ([windows, L]). */
+  yTrain: tf.Tensor;
+  val: [tf.Tensor, tf.Tensor] | null;
   dispose(): void;
 }
 
@@ -45,6 +49,10 @@ function modelFor(w: Workload<RunSpec>, inputShape: number[], numOutputs: number
 
 /** A fresh source, objective, model and optimizer; a session disposes them itself. */
 export function runParts(w: Workload<RunSpec>): RunParts {
+  if (w.dataset.kind === 'text') {
+    const source = new TextSource(w.dataset, w.config);
+    return { source, objective: textObjective(source.numOutputs), ...modelFor(w, source.inputShape, source.numOutputs) };
+  }
   if (w.dataset.kind === 'images') {
     const m = w.config.model;
     if (m.kind !== 'cnn') throw new Error(`The bench trains images with the CNN preset, not a ${m.kind}.`);
@@ -57,6 +65,7 @@ export function runParts(w: Workload<RunSpec>): RunParts {
 
 /** The same split as `runParts`, as whole tensors for `fit` (images unaugmented: fit cannot augment). */
 export function fitData(w: Workload<RunSpec>): FitData {
+  if (w.dataset.kind === 'text') return textFitData(w, new TextSource(w.dataset, w.config));
   if (w.dataset.kind === 'images') {
     const set = w.dataset.images;
     const { size, channels } = cnnOf(w.dataset, w);
@@ -84,6 +93,26 @@ export function fitData(w: Workload<RunSpec>): FitData {
     val: data.xVal && data.yVal ? [data.xVal, data.yVal] : null,
     dispose: () => {
       disposeData(data);
+      built.optimizer.dispose();
+      built.model.dispose();
+    },
+  };
+}
+
+/**
+ * A text's windows for `fit`: the ones the loop's first epoch trains on (a fresh session draws them
+ * from the config's seed), which fit then reshuffles every epoch; validation as the loop's.
+ */
+function textFitData(w: Workload<RunSpec>, source: TextSource): FitData {
+  source.beginEpoch(SeededRng.fromSeed(w.config.seed));
+  const train = source.trainBatch(0, source.numTrain);
+  const chunks = [...source.validationChunks(Math.max(1, source.numVal))];
+  const val: [tf.Tensor, tf.Tensor] | null = chunks[0] ? [chunks[0].x, chunks[0].y] : null;
+  const built = modelFor(w, source.inputShape, source.numOutputs);
+  return {
+    ...built, numTrain: source.numTrain, numOutputs: source.numOutputs, xTrain: train.x, yTrain: train.y, val,
+    dispose: () => {
+      tf.dispose([train.x, train.y, ...(val ?? [])]);
       built.optimizer.dispose();
       built.model.dispose();
     },

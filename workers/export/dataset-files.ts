@@ -1,7 +1,9 @@
 // A dataset as files inside a `.lathe` package (format 2): a table's column layout as JSON and its
-// arrays as two little-endian binaries, or images' shape and names as JSON with their labels and
-// pixels; and back, checking every size before trusting it.
-import type { Dataset } from '../../shared/dataset';
+// arrays as two little-endian binaries, images' shape and names as JSON with their labels and
+// pixels, or a text as one UTF-8 file (its summary, with the vocabulary, is the manifest's
+// `dataset.meta`); and back, checking every size and fact before trusting it.
+import type { Dataset, TextDataset, TextSummary } from '../../shared/dataset';
+import { textFacts } from '../../shared/text';
 import type { ImageSet } from '../../shared/image-types';
 import { ImportError, PACKAGE_PATHS } from '../../shared/package-format';
 import type { TableColumn, TableData } from '../../shared/table-types';
@@ -34,7 +36,7 @@ export function datasetFiles(d: Dataset): { name: string; bytes: Uint8Array }[] 
       { name: PACKAGE_PATHS.pixels, bytes: pixels },
     ];
   }
-  if (d.kind === 'text') throw new Error(`A .lathe package cannot carry a text dataset yet: export the model, or the package without its dataset.`);
+  if (d.kind === 'text') return [{ name: PACKAGE_PATHS.text, bytes: new TextEncoder().encode(d.text) }];
   const { table } = d;
   const layout: TableLayout = {
     numRows: table.numRows,
@@ -104,4 +106,26 @@ export function imagesFromFiles(entries: Map<string, Uint8Array>): ImageSet {
   const labels = new Uint16Array(ownBuffer(labelBytes));
   if (labels.some((l) => l >= classNames.length)) throw new ImportError(`${PACKAGE_PATHS.labels} refers to classes ${PACKAGE_PATHS.images} does not list.`);
   return { size: size!, channels, classNames, names, labels, pixels };
+}
+
+/**
+ * Rebuilds a text from a package's text.txt and its summary; the caller then checks its
+ * fingerprint. The vocabulary decides every token id, so it must be the text's own.
+ */
+export function textFromFiles(entries: Map<string, Uint8Array>, meta: TextSummary): TextDataset {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true }).decode(entries.get(PACKAGE_PATHS.text));
+  } catch {
+    throw new ImportError(`${PACKAGE_PATHS.text} is not UTF-8 text.`);
+  }
+  let facts: ReturnType<typeof textFacts>;
+  try {
+    facts = textFacts(text, PACKAGE_PATHS.text);
+  } catch (err) {
+    throw new ImportError(err instanceof Error ? err.message : String(err));
+  }
+  if (facts.characters !== meta.characters || facts.vocabulary.join('') !== meta.vocabulary.join('') || facts.vocabulary.length !== meta.vocabulary.length)
+    throw new ImportError(`${PACKAGE_PATHS.text} does not match the manifest's description of it (${facts.characters} characters and ${facts.vocabulary.length} distinct ones, not ${meta.characters} and ${meta.vocabulary.length}).`);
+  return { ...meta, ...facts, text };
 }

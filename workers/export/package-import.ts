@@ -10,6 +10,7 @@ import { appendEntry, sanitizeLog } from '../../shared/job-log';
 import { canonicalJson, hashConfig, validateConfig, type TrainConfig } from '../../shared/config';
 import {
   computeFingerprint, fingerprintDataset, tableDatasetFromMatrix, validateDataset, type Dataset, type DatasetSummary, type TableDatasetInput,
+  type TextSummary,
 } from '../../shared/dataset';
 import * as db from '../../shared/db';
 import { sha256Hex } from '../../shared/hash';
@@ -23,7 +24,8 @@ import { resealCheckpoint, verifyCheckpoint } from '../checkpoint-codec';
 import { splitRows, splitTable } from '../data';
 import { sampleDataset, tableDataset, type DatasetDeps } from '../datasets';
 import { readTable } from '../table/read-table';
-import { imagesFromFiles, tableFromFiles } from './dataset-files';
+import { imagesFromFiles, tableFromFiles, textFromFiles } from './dataset-files';
+import { decodeTextBytes, textDataset } from '../text/text-dataset';
 import { textWindowsPerEpoch } from '../text/text-source';
 import { outputsOf } from './source';
 import { formatBytes, ownBuffer, parseJsonBytes } from './zip';
@@ -33,12 +35,14 @@ const IMPORTED_SUFFIX = ' (imported)';
 function checkFiles(fileName: string, manifest: PackageManifest, entries: Map<string, Uint8Array>): Promise<void[]> {
   const listed = new Set(manifest.files.map((f) => f.path));
   const required: string[] = [PACKAGE_PATHS.weights, PACKAGE_PATHS.optimizer];
-  const images = (manifest.dataset.meta as DatasetSummary).kind === 'images';
+  const kind = (manifest.dataset.meta as DatasetSummary).kind;
   if (manifest.dataset.included)
     required.push(
       ...(manifest.formatVersion === 1
         ? [PACKAGE_PATHS.features, PACKAGE_PATHS.targets]
-        : images ? [PACKAGE_PATHS.images, PACKAGE_PATHS.labels, PACKAGE_PATHS.pixels] : [PACKAGE_PATHS.columns, PACKAGE_PATHS.numbers, PACKAGE_PATHS.codes]),
+        : kind === 'images' ? [PACKAGE_PATHS.images, PACKAGE_PATHS.labels, PACKAGE_PATHS.pixels]
+        : kind === 'text' ? [PACKAGE_PATHS.text]
+        : [PACKAGE_PATHS.columns, PACKAGE_PATHS.numbers, PACKAGE_PATHS.codes]),
     );
   for (const path of required)
     if (!listed.has(path)) throw new ImportError(`The manifest of “${fileName}” does not list ${path}, which a package needs.`);
@@ -143,8 +147,10 @@ async function resolveDataset(
       return { dataset: await matrixDataset(matrix, { ...rest, features, targets }, now, "The package's dataset"), how: 'included' };
     }
     const meta = manifest.dataset.meta as DatasetSummary;
-    if (meta.kind === 'text') throw new ImportError('The package says it carries a text dataset, which .lathe packages cannot hold yet.');
-    const dataset: Dataset = meta.kind === 'images' ? { ...meta, images: imagesFromFiles(entries) } : { ...meta, kind: 'table', table: tableFromFiles(entries) };
+    const dataset: Dataset =
+      meta.kind === 'images' ? { ...meta, images: imagesFromFiles(entries) }
+      : meta.kind === 'text' ? textFromFiles(entries, meta)
+      : { ...meta, kind: 'table', table: tableFromFiles(entries) };
     const fingerprint = await computeFingerprint(dataset);
     if (fingerprint !== wanted || meta.fingerprint !== wanted)
       throw new ImportError(`The package's dataset does not match the one its checkpoint was trained on (fingerprint ${fingerprint.slice(0, 12)} ≠ ${wanted.slice(0, 12)}).`);
@@ -164,6 +170,7 @@ async function resolveDataset(
   if (!options.datasetFile) return null;
   if ((manifest.dataset.meta as DatasetSummary).kind === 'images')
     throw new ImportError(`The package was exported without its images, and no stored dataset matches them: export it again with “include the dataset” on.`);
+  if ((manifest.dataset.meta as DatasetSummary).kind === 'text') return chosenText(manifest, options.datasetFile, now);
   const { table, notices } = await readTable(options.datasetFile).catch((err: unknown) => {
     throw new ImportError(`The chosen file could not be read: ${err instanceof Error ? err.message : String(err)}`);
   });
@@ -180,6 +187,22 @@ async function resolveDataset(
       `“${fileName}” is not the dataset “${manifest.job.name}” was trained on (its rows, columns or values differ), so training could not continue the same run. Choose the original file.`,
     );
   return { dataset: { ...dataset, fingerprint }, how: 'supplied' };
+}
+
+/** The text file the user chose for a package exported without its text; it must be the same text. */
+async function chosenText(manifest: PackageManifest, file: Blob, now: number): Promise<DatasetOutcome> {
+  const fileName = (file as File).name ?? 'text.txt';
+  const meta = manifest.dataset.meta as TextSummary;
+  let dataset: Dataset;
+  try {
+    const { text, notices } = decodeTextBytes(new Uint8Array(await file.arrayBuffer()), `“${fileName}”`);
+    dataset = await textDataset(text, { name: meta.name, sourceId: meta.id.split('@')[0]!, source: 'upload', fileName, notices, now });
+  } catch (err) {
+    throw new ImportError(`The chosen file could not be read: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (dataset.fingerprint !== manifest.checkpoint.datasetFingerprint)
+    throw new ImportError(`“${fileName}” is not the text “${manifest.job.name}” was trained on, so training could not continue the same run. Choose the original file.`);
+  return { dataset, how: 'supplied' };
 }
 
 function importedJob(manifest: PackageManifest, dataset: Dataset, id: string, checkpoint: db.CheckpointRecord, fileName: string, now: number): JobRecord {
@@ -213,6 +236,15 @@ function importedJob(manifest: PackageManifest, dataset: Dataset, id: string, ch
   };
 }
 
+function needsText(fileName: string, manifest: PackageManifest, meta: TextSummary): ImportResult {
+  const file = meta.fileName ? ` (from “${meta.fileName}”)` : '';
+  return {
+    kind: 'needs-dataset', fileName, jobName: manifest.job.name,
+    dataset: { name: meta.name, fileName: meta.fileName, rows: meta.characters, columns: [], fingerprint: manifest.checkpoint.datasetFingerprint },
+    message: `“${fileName}” was exported without its text, and no stored dataset matches it. Choose the text file of “${meta.name}”${file}: ${meta.characters} characters.`,
+  };
+}
+
 export async function importPackage(
   deps: DatasetDeps, fileName: string, entries: Map<string, Uint8Array>, options: ImportOptions, now: number,
 ): Promise<ImportResult> {
@@ -236,6 +268,7 @@ export async function importPackage(
   if (!resolved) {
     const matrix = isMatrixMeta(manifest) ? (meta as MatrixMeta) : null;
     const summary = matrix ? null : (meta as DatasetSummary);
+    if (summary?.kind === 'text') return needsText(fileName, manifest, summary);
     const columns = matrix ? [...matrix.featureNames, matrix.targetName] : summary!.kind === 'table' ? summary!.columns.map((c) => c.name) : [];
     const rows = matrix ? matrix.numSamples : summary!.rows;
     const file = summary?.fileName ? ` (from “${summary.fileName}”)` : '';

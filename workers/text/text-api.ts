@@ -89,7 +89,8 @@ export function createTextApi(deps: TextApiDeps): TextApi {
       async current() {
         if (active) {
           // Checked right before the (synchronous) forward pass: a live model is disposed only after its run has ended.
-          if (deps.live(jobId) === active) return { model: active.session.model, step: active.session.cursor.globalStep, weights: 'live' as const };
+          if (deps.live(jobId) === active)
+            return { model: active.session.model, step: active.session.cursor.globalStep, weights: 'live' as const, training: active.state === 'running' };
           // The run ended (or was dropped) meanwhile: wait until it has written its last checkpoint.
           await active.loop?.catch(() => undefined);
           active = null;
