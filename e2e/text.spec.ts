@@ -213,7 +213,7 @@ test('the Moby-Dick sample trains in one click with the LSTM preset', async ({ p
   await expect(facts).toHaveAttribute('data-characters', '263316', { timeout: WORKER_READY_TIMEOUT_MS });
   await expect(facts).toHaveAttribute('data-distinct', '78');
   await expect(page.getByTestId('text-preview')).toContainText('CHAPTER 1. Loomings.');
-  await expect(page.getByTestId('rnn-cell')).toHaveValue('lstm');
+  await expect(page.getByTestId('text-architecture')).toHaveValue('lstm');
   await expect(page.getByTestId('rnn-units')).toHaveValue('128');
   await expect(page.getByTestId('rnn-sequence')).toHaveValue('40');
   await startTraining(page, { dataset: 'sample:moby-dick', pauseAt: { kind: 'step', at: 2 } });

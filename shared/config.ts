@@ -64,7 +64,35 @@ export interface RnnConfig {
 
 export const RNN_CELLS = ['lstm', 'gru'] as const;
 
-export type ModelConfig = MlpConfig | CnnConfig | TransferConfig | RnnConfig;
+/**
+ * A small causal transformer over characters (GPT-style, pre-norm): a token embedding plus a
+ * learned position embedding, `blocks` blocks of causal multi-head self-attention and a ReLU MLP
+ * (each with a residual), a final layer norm, then next-character logits at every position.
+ */
+export interface TransformerConfig {
+  kind: 'transformer';
+  /** Transformer blocks, 1 to 8. */
+  blocks: number;
+  /** Attention heads per block; `dModel` must be a multiple of it. */
+  heads: number;
+  /** Width of the embeddings and of every block's input and output. */
+  dModel: number;
+  /** Units of each block's feed-forward hidden layer (often 4 × dModel). */
+  ffUnits: number;
+  /** Dropout rate on each residual branch while training, 0 to 0.5. */
+  dropout: number;
+  /** Characters in one training window; also the most positions the model has embeddings for. */
+  sequenceLength: number;
+}
+
+/** The model kinds that train on a text: next-character models over windows of characters. */
+export type TextModelConfig = RnnConfig | TransformerConfig;
+
+export function isTextModel(m: ModelConfig): m is TextModelConfig {
+  return m.kind === 'rnn' || m.kind === 'transformer';
+}
+
+export type ModelConfig = MlpConfig | CnnConfig | TransferConfig | RnnConfig | TransformerConfig;
 export type ModelKind = ModelConfig['kind'];
 
 export interface TrainConfig {
@@ -157,9 +185,26 @@ export function validateModel(m: ModelConfig): string[] {
       if (!whole(m.embedding, 1, 1024)) problems.push('Embedding width must be a whole number from 1 to 1024.');
       if (!whole(m.sequenceLength, 2, 1024)) problems.push('Sequence length must be a whole number of characters from 2 to 1024.');
       break;
+    case 'transformer':
+      problems.push(...validateTransformer(m));
+      break;
     default:
       problems.push(`Unknown model kind "${String((m as { kind: unknown }).kind)}".`);
   }
+  return problems;
+}
+
+function validateTransformer(m: TransformerConfig): string[] {
+  const problems: string[] = [];
+  if (!whole(m.blocks, 1, 8)) problems.push('Transformer blocks must be a whole number from 1 to 8.');
+  if (!whole(m.heads, 1, 16)) problems.push('Attention heads must be a whole number from 1 to 16.');
+  if (!whole(m.dModel, 2, 1024)) problems.push('Width must be a whole number from 2 to 1024.');
+  else if (whole(m.heads, 1, 16) && m.dModel % m.heads !== 0)
+    problems.push(`Width (${m.dModel}) must be a multiple of the attention heads (${m.heads}): each head gets an equal share of it.`);
+  if (!whole(m.ffUnits, 1, 4096)) problems.push('Feed-forward units must be a whole number from 1 to 4096.');
+  if (!(m.dropout >= 0 && m.dropout <= 0.5)) problems.push('Dropout must be from 0 to 0.5.');
+  // Attention compares every pair of positions, so its memory grows with the square of the window.
+  if (!whole(m.sequenceLength, 2, 512)) problems.push('Sequence length must be a whole number of characters from 2 to 512.');
   return problems;
 }
 

@@ -133,6 +133,11 @@ export interface LatheModelMetadata {
    */
   text?: { sequenceLength: number; unknownToken: 0 };
   /**
+   * Models with Lathe's custom layers (the text transformer): `file` ships beside model.json and
+   * defines `classes`; `howToLoad` says how (register them on your tf before `tf.loadLayersModel`).
+   */
+  customLayers?: { file: string; classes: string[]; howToLoad: string };
+  /**
    * Image classifiers: the model takes `size × size × channels` images (center-cropped squares)
    * as `pixel × scale + offset` (pixels 0–255; RGB order, or grey). `base` names the pretrained
    * base inside a transfer-learning model; `labels` are the class names by output index.

@@ -29,6 +29,20 @@ export const TEXT_SAMPLE_CONFIG: TrainConfig = {
   seed: 42,
 };
 
+/**
+ * The small causal attention preset for texts: two pre-norm transformer blocks of 64 dims and 4
+ * heads over 64-character windows, sized to train on a CPU (see README.md, "Text").
+ */
+export const TEXT_TRANSFORMER_CONFIG: TrainConfig = {
+  model: { kind: 'transformer', blocks: 2, heads: 4, dModel: 64, ffUnits: 256, dropout: 0, sequenceLength: 64 },
+  optimizer: 'adam',
+  learningRate: 0.003,
+  batchSize: 32,
+  epochs: 20,
+  validationSplit: 0.1,
+  seed: 42,
+};
+
 export const SAMPLES: readonly SampleInfo[] = [
   {
     id: 'sample:xor',

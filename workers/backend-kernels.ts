@@ -13,10 +13,14 @@ export const REQUIRED_KERNELS: Record<ModelKind, readonly string[]> = {
   transfer: ['Conv2D', 'DepthwiseConv2dNative'],
   // The embedding's gradient is an UnsortedSegmentSum, which tfjs 4.22's WASM backend lacks.
   rnn: ['UnsortedSegmentSum'],
+  // The same embedding gradient, plus attention (batched matmuls, softmax, splitting the heads),
+  // layer norm (Rsqrt) and the dropout mask (Floor). tests/unit/text-transformer.test.ts profiles
+  // a real training step and checks that every kernel a backend lacks is named here.
+  transformer: ['UnsortedSegmentSum', 'BatchMatMul', 'Softmax', 'SplitV', 'Transpose', 'Rsqrt', 'Floor'],
 };
 
 const LABEL: Record<BackendName, string> = { webgpu: 'WebGPU', webgl: 'WebGL', wasm: 'WASM', cpu: 'CPU' };
-const WHAT: Record<ModelKind, string> = { mlp: 'this model', cnn: 'convolutions', transfer: 'the transfer base', rnn: 'recurrent layers' };
+const WHAT: Record<ModelKind, string> = { mlp: 'this model', cnn: 'convolutions', transfer: 'the transfer base', rnn: 'recurrent layers', transformer: 'the transformer' };
 
 export interface KernelExclusion {
   backend: BackendName;

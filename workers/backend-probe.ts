@@ -8,7 +8,7 @@
 import { getSetting, putSetting, type LatheDb } from '../shared/db';
 import type { BackendName, BackendProbeResult, ProbeSummary } from '../shared/protocol';
 import { probeOne, type BackendInit, type ProbeSpec } from './probe-measure';
-import { DEFAULT_CONFIG, type TrainConfig } from '../shared/config';
+import { DEFAULT_CONFIG, isTextModel, type TrainConfig } from '../shared/config';
 import type { Dataset } from '../shared/dataset';
 import { MAX_ONE_HOT_CATEGORIES } from '../shared/table-types';
 import { kernelPlan, registryHas } from './backend-kernels';
@@ -75,7 +75,7 @@ export function probeSpecFor(dataset: Dataset, config: TrainConfig): ProbeSpec {
     return { config, numFeatures: BASE_FEATURES, numOutputs };
   }
   if (dataset.kind === 'text') {
-    const L = config.model.kind === 'rnn' ? config.model.sequenceLength : 1;
+    const L = isTextModel(config.model) ? config.model.sequenceLength : 1;
     return { config, numFeatures: L, numOutputs: dataset.vocabulary.length + 1, inputShape: [L] };
   }
   const plan = config.table ?? dataset.defaultPlan;
@@ -115,6 +115,14 @@ export function sizeClass(spec: ProbeSpec): 'small' | 'medium' | 'large' {
       fanIn = m.units;
     }
     macs = (macs + m.units * spec.numOutputs) * m.sequenceLength;
+    return macs < 1_000_000 ? 'small' : macs < 50_000_000 ? 'medium' : 'large';
+  }
+  if (m.kind === 'transformer') {
+    // Per position: the q/k/v and output projections, the feed-forward layers, the attention
+    // scores and weighted sum over the window (masked, but computed in full), and the logits.
+    const L = m.sequenceLength;
+    const perPosition = m.blocks * (4 * m.dModel * m.dModel + 2 * m.dModel * m.ffUnits + 2 * L * m.dModel) + m.dModel * spec.numOutputs;
+    const macs = perPosition * L;
     return macs < 1_000_000 ? 'small' : macs < 50_000_000 ? 'medium' : 'large';
   }
   const hidden = m.kind === 'mlp' ? m.hidden.map((l) => l.units) : [m.hidden];

@@ -4,7 +4,7 @@
 // index, both of which the session checkpoints, so every kind of data resumes exactly through
 // one checkpoint format.
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../shared/config';
+import { isTextModel, type TrainConfig } from '../shared/config';
 import type { Dataset } from '../shared/dataset';
 import type { SeededRng } from '../shared/rng';
 import { disposeData, prepareData, type Normalization, type PreparedData } from './data';
@@ -105,7 +105,7 @@ export async function prepareSource(
     const source = new TextSource(dataset, config);
     return { source, objective: textObjective(source.numOutputs) };
   }
-  if (config.model.kind === 'rnn') throw new Error(`“${dataset.name}” is a table: train it with an MLP, not a recurrent text model.`);
+  if (isTextModel(config.model)) throw new Error(`“${dataset.name}” is a table: train it with an MLP, not a text model.`);
   if (config.model.kind !== 'mlp') throw new Error(`“${dataset.name}” is a table: train it with an MLP, not a ${config.model.kind.toUpperCase()}.`);
   const data = prepareData(dataset, config);
   const target = data.encoding.target;

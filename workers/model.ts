@@ -1,9 +1,11 @@
 // Builds the model and optimizer a TrainConfig describes, with seeded initialisers so that the same
 // seed always gives the same starting weights. One switch on the model kind: a Dense MLP (tables),
-// a small CNN (images), or the head trained on a frozen base's features (transfer learning).
+// a small CNN (images), the head trained on a frozen base's features (transfer learning), or a
+// character model (recurrent here, the transformer in workers/text/transformer-model.ts).
 import * as tf from '@tensorflow/tfjs';
 import type { CnnConfig, OptimizerName, RnnConfig, TrainConfig, TransferConfig } from '../shared/config';
 import { seededDropout } from './images/seeded-dropout';
+import { buildTransformer } from './text/transformer-model';
 
 export interface ModelShape {
   numFeatures: number;
@@ -72,6 +74,7 @@ function buildRnn(config: TrainConfig, m: RnnConfig, shape: ModelShape): tf.Sequ
 export function buildModel(config: TrainConfig, shape: ModelShape): tf.Sequential {
   if (config.model.kind === 'cnn') return buildCnn(config, config.model, shape);
   if (config.model.kind === 'rnn') return buildRnn(config, config.model, shape);
+  if (config.model.kind === 'transformer') return buildTransformer(config, config.model, shape.numOutputs);
   if (config.model.kind === 'transfer') return buildHead(config, config.model, shape);
   const model = tf.sequential();
   const layers = [...config.model.hidden, { units: shape.numOutputs, activation: 'linear' as const }];

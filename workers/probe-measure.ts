@@ -2,7 +2,7 @@
 // job's kind of model (their last loss is compared with cpu's by the caller), then time steps for
 // a short slice. Runs in the trainer worker, or in a probe worker of its own (probe-remote.ts).
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../shared/config';
+import { isTextModel, type TrainConfig } from '../shared/config';
 import type { BackendName, BackendProbeResult } from '../shared/protocol';
 import { SeededRng } from '../shared/rng';
 import { buildModel, buildOptimizer } from './model';
@@ -37,7 +37,7 @@ export async function probeOne(backend: BackendName, spec: ProbeSpec, init: Back
   const batch = Math.min(spec.config.batchSize, spec.inputShape ? CONV_PROBE_BATCH : 256);
   const rng = SeededRng.fromSeed(PROBE_SEED);
   // A text model takes token ids and predicts one at every position; the others take numbers.
-  const text = spec.config.model.kind === 'rnn';
+  const text = isTextModel(spec.config.model);
   const xData = Float32Array.from({ length: batch * spec.numFeatures }, () => (text ? rng.nextInt(spec.numOutputs) : rng.nextGaussian()));
   const yData = Int32Array.from({ length: text ? batch * spec.numFeatures : batch }, () => rng.nextInt(spec.numOutputs));
   const config = { ...spec.config, seed: PROBE_SEED };

@@ -17,6 +17,7 @@ export function defaultJobName(datasetName: string, config: JobRecord['config'])
   const m = config.model;
   if (m.kind === 'cnn') return `${datasetName} · CNN ${m.blocks.map((b) => b.filters).join('-')} at ${m.imageSize} px · ${config.optimizer}`;
   if (m.kind === 'transfer') return `${datasetName} · MobileNetV2 + ${m.hidden} · ${config.optimizer}`;
+  if (m.kind === 'transformer') return `${datasetName} · transformer ${m.blocks}×${m.dModel} (${m.heads} heads) over ${m.sequenceLength} chars · ${config.optimizer}`;
   if (m.kind === 'rnn') return `${datasetName} · ${m.layers}×${m.units} ${m.cell.toUpperCase()} over ${m.sequenceLength} chars · ${config.optimizer}`;
   const layers = m.hidden.map((l) => l.units).join('×') || 'no hidden layers';
   const activations = [...new Set(m.hidden.map((l) => l.activation))].join('/');

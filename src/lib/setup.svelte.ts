@@ -1,12 +1,12 @@
 // The setup form's state: the chosen dataset (a sample, or a stored upload), how its columns are
 // used (the plan: target, task, column types, missing values, checked against the rows by the
 // worker), and the training config. It survives failed submits, so nothing typed is lost.
-import { DEFAULT_CONFIG, validateConfig, type HiddenLayer, type MlpConfig, type ModelKind, type TrainConfig } from '../../shared/config';
+import { DEFAULT_CONFIG, isTextModel, validateConfig, type HiddenLayer, type MlpConfig, type ModelKind, type TrainConfig } from '../../shared/config';
 import type { DatasetSummary } from '../../shared/dataset';
 import { validateBreakpoint, type Breakpoint } from '../../shared/jobs';
 import type { PlanCheck } from '../../shared/protocol';
 import { CNN_CONFIG, TRANSFER_CONFIG } from '../../shared/image-presets';
-import { isSampleId, sampleInfo, TEXT_SAMPLE_CONFIG } from '../../shared/samples';
+import { isSampleId, sampleInfo, TEXT_SAMPLE_CONFIG, TEXT_TRANSFORMER_CONFIG } from '../../shared/samples';
 import type { ColumnType, TablePlan, TableTask } from '../../shared/table-types';
 import { defaultJobName } from './job-records';
 import type { TrainerClient } from './trainer-client';
@@ -29,6 +29,9 @@ export { CNN_CONFIG, TRANSFER_CONFIG };
 
 /** For a user's own text: the text sample's LSTM preset. */
 export const TEXT_CONFIG: TrainConfig = TEXT_SAMPLE_CONFIG;
+
+/** The text model architectures the editor offers: the two recurrent cells and the transformer. */
+export type TextArchitecture = 'lstm' | 'gru' | 'transformer';
 
 type SetupClient = Pick<TrainerClient, 'sample' | 'checkPlan'>;
 
@@ -96,8 +99,8 @@ export class SetupForm {
     if (sample) this.config = structuredClone(sample.recommended);
     // Images train a CNN or a transfer head; tables an MLP: a config of the other kind never fits.
     else if (stored?.kind === 'images' && this.config.model.kind === 'mlp') this.config = structuredClone(CNN_CONFIG);
-    else if (stored?.kind === 'images' && this.config.model.kind === 'rnn') this.config = structuredClone(CNN_CONFIG);
-    else if (stored?.kind === 'text' && this.config.model.kind !== 'rnn') this.config = structuredClone(TEXT_CONFIG);
+    else if (stored?.kind === 'images' && isTextModel(this.config.model)) this.config = structuredClone(CNN_CONFIG);
+    else if (stored?.kind === 'text' && !isTextModel(this.config.model)) this.config = structuredClone(TEXT_CONFIG);
     else if (stored?.kind === 'table' && this.config.model.kind !== 'mlp') this.config = structuredClone(TABLE_CONFIG);
     // Leaving a sample for an upload: the sample's tuned settings would not fit it.
     else if (isSampleId(previous)) this.config = structuredClone(stored?.kind === 'images' ? CNN_CONFIG : stored?.kind === 'text' ? TEXT_CONFIG : TABLE_CONFIG);
@@ -128,11 +131,34 @@ export class SetupForm {
     await this.choose(dataset.id, dataset);
   }
 
-  /** Switches an image job between the CNN and transfer learning (each with its preset settings). */
+  /**
+   * Switches an image job between the CNN and transfer learning, or a text job between the
+   * recurrent model and the transformer (each with its preset settings).
+   */
   setModelKind(kind: ModelKind): void {
     if (kind === this.config.model.kind) return;
-    const preset = kind === 'transfer' ? TRANSFER_CONFIG : kind === 'cnn' ? CNN_CONFIG : TABLE_CONFIG;
+    const preset =
+      kind === 'transfer' ? TRANSFER_CONFIG
+      : kind === 'cnn' ? CNN_CONFIG
+      : kind === 'rnn' ? TEXT_CONFIG
+      : kind === 'transformer' ? TEXT_TRANSFORMER_CONFIG
+      : TABLE_CONFIG;
     this.config = { ...structuredClone(preset), seed: this.config.seed };
+  }
+
+  get textArchitecture(): TextArchitecture | null {
+    const m = this.config.model;
+    return m.kind === 'rnn' ? m.cell : m.kind === 'transformer' ? 'transformer' : null;
+  }
+
+  /** LSTM and GRU share the recurrent settings; the transformer starts from its preset. */
+  setTextArchitecture(architecture: TextArchitecture): void {
+    if (architecture === 'transformer') {
+      this.setModelKind('transformer');
+      return;
+    }
+    this.setModelKind('rnn');
+    if (this.config.model.kind === 'rnn') this.config.model.cell = architecture;
   }
 
   /** A freshly added upload: selected, with the table defaults. */

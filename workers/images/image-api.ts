@@ -2,7 +2,7 @@
 // never on the page), and a trained image classifier answers for one image (a file, or a camera
 // frame several times a second) from its live model between training steps, and evaluates itself
 // with a grid of misclassified images.
-import type { TrainConfig } from '../../shared/config';
+import { isTextModel, type TrainConfig } from '../../shared/config';
 import type { ImageDataset } from '../../shared/dataset';
 import * as db from '../../shared/db';
 import type { Evaluation } from '../../shared/evaluation';
@@ -29,7 +29,7 @@ type ImageApi = Pick<TrainerApi, 'importImages' | 'cancelImageImport' | 'capture
 
 /** Why a config cannot train on an image dataset (empty when it can). */
 export function modelFitsImages(dataset: ImageDataset, config: TrainConfig): string[] {
-  if (config.model.kind === 'mlp' || config.model.kind === 'rnn') return [`“${dataset.name}” is a dataset of images: train it with the CNN or with transfer learning.`];
+  if (config.model.kind === 'mlp' || isTextModel(config.model)) return [`“${dataset.name}” is a dataset of images: train it with the CNN or with transfer learning.`];
   if (dataset.classNames.length < 2) return [`“${dataset.name}” has only one class; a classifier needs at least 2.`];
   return [];
 }

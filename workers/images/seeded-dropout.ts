@@ -12,6 +12,11 @@ export function setDropoutSeed(seed: number): void {
   batchSeed = seed >>> 0;
 }
 
+/** The current training batch's seed (the text transformer's blocks mix it with their own salt). */
+export function dropoutSeed(): number {
+  return batchSeed;
+}
+
 type DropoutArgs = ConstructorParameters<typeof tf.layers.Layer>[0] & { rate: number };
 type Call = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
 

@@ -3,7 +3,7 @@
 // character, stoppable, from the live weights while the job trains or is paused in this worker,
 // else from its newest checkpoint, or from its seeded initial weights before it has trained.
 import * as tf from '@tensorflow/tfjs';
-import type { TrainConfig } from '../../shared/config';
+import { isTextModel, type TrainConfig } from '../../shared/config';
 import type { TextDataset } from '../../shared/dataset';
 import * as db from '../../shared/db';
 import type { TrainerApi } from '../../shared/protocol';
@@ -18,7 +18,7 @@ import { loadModelSource } from '../export/model-files';
 import { modelSourceFor } from '../export/model-import';
 import { generateText, nextCharacters, type StopFlag, type TextModelSource } from './generate';
 import { decodeTextBytes, textDataset } from './text-dataset';
-import { rnnOf, TextSource, type TextEncoding } from './text-source';
+import { textModelOf, TextSource, type TextEncoding } from './text-source';
 
 export interface TextApiDeps extends DatasetDeps {
   ensureBackend: (spec?: ProbeSpec) => Promise<unknown>;
@@ -30,7 +30,7 @@ type TextApi = Pick<TrainerApi, 'importText' | 'generateText' | 'generateImporte
 
 /** Why a config cannot train on a text dataset (empty when it can). */
 export function modelFitsText(dataset: TextDataset | Omit<TextDataset, 'text'>, config: TrainConfig): string[] {
-  if (config.model.kind !== 'rnn') return [`“${dataset.name}” is a text: train it with the recurrent (LSTM or GRU) model, not a ${config.model.kind.toUpperCase()}.`];
+  if (!isTextModel(config.model)) return [`“${dataset.name}” is a text: train it with a character model (LSTM, GRU or transformer), not a ${config.model.kind.toUpperCase()}.`];
   return textFitsSequence(dataset.characters, config.validationSplit, config.model.sequenceLength, `“${dataset.name}”`);
 }
 
@@ -54,7 +54,7 @@ export function createTextApi(deps: TextApiDeps): TextApi {
     const job = await db.getJob(database, jobId);
     if (!job) throw new Error(`There is no job with id ${jobId}.`);
     const dataset = textOf(await db.getDataset(database, job.datasetId), `“${job.name}”`);
-    const m = rnnOf(job.config);
+    const m = textModelOf(job.config);
     let active = deps.live(jobId);
     let encoding: TextEncoding = { kind: 'text', vocabulary: dataset.vocabulary, sequenceLength: m.sequenceLength };
     if (active?.session.source instanceof TextSource) encoding = active.session.source.preprocessing.encoding as TextEncoding;

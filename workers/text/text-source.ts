@@ -2,13 +2,16 @@
 // is held out (never shuffled into training). Each epoch draws its window starts from the run's
 // RNG in `beginEpoch`, so the window cursor is (RNG state at the epoch's start, batch index): both
 // are in every checkpoint, and a resumed epoch draws exactly the same windows. A window of L
-// characters trains the next character at each of its L positions.
+// characters trains the next character at each of its L positions. The same windows train every
+// text model kind (LSTM, GRU, transformer): a kind adds a model, not a data path.
 import * as tf from '@tensorflow/tfjs';
-import type { RnnConfig, TrainConfig } from '../../shared/config';
+import { isTextModel, type TextModelConfig, type TrainConfig } from '../../shared/config';
+import { mixSeed } from '../../shared/image-math';
 import type { TextDataset } from '../../shared/dataset';
 import type { SeededRng } from '../../shared/rng';
 import { CharTokenizer, textFitsSequence, textSplit, TextError } from '../../shared/text';
 import type { Batch, DataSource, Preprocessing } from '../data-source';
+import { setDropoutSeed } from '../images/seeded-dropout';
 import type { Objective } from '../objective';
 
 /** What a checkpoint and an export carry to turn text into the model's input again. */
@@ -18,6 +21,9 @@ export interface TextEncoding {
   vocabulary: string[];
   sequenceLength: number;
 }
+
+/** Salts the transformer's dropout seed apart from anything else drawn from a window start. */
+const DROPOUT_SALT = 0x7e47;
 
 export class TextSource implements DataSource {
   readonly task = 'classification' as const;
@@ -34,7 +40,7 @@ export class TextSource implements DataSource {
   #starts: Uint32Array = new Uint32Array(0);
 
   constructor(dataset: Pick<TextDataset, 'text' | 'vocabulary' | 'name'>, config: TrainConfig) {
-    const m = rnnOf(config);
+    const m = textModelOf(config);
     const L = m.sequenceLength;
     this.tokenizer = new CharTokenizer(dataset.vocabulary);
     const { ids } = this.tokenizer.encode(dataset.text);
@@ -67,6 +73,10 @@ export class TextSource implements DataSource {
   trainBatch(index: number, batchSize: number): Batch {
     const from = index * batchSize;
     const starts = this.#starts.subarray(from, Math.min(from + batchSize, this.numTrain));
+    // The transformer's dropout masks: a function of the epoch's windows (drawn from the
+    // checkpointed RNG) and the batch index, so a resumed epoch drops the same units. It draws
+    // nothing from the RNG, so the recurrent models' windows stay what they were.
+    setDropoutSeed(mixSeed(this.#starts[0] ?? 0, index, DROPOUT_SALT));
     return windows(this.#train, starts, this.sequenceLength);
   }
 
@@ -100,12 +110,12 @@ function windows(ids: Int32Array, starts: ArrayLike<number>, L: number): Batch {
 
 /** Training windows per epoch for a text of `characters` (what `TextSource.numTrain` is). */
 export function textWindowsPerEpoch(characters: number, config: TrainConfig): number {
-  const L = config.model.kind === 'rnn' ? config.model.sequenceLength : 1;
+  const L = isTextModel(config.model) ? config.model.sequenceLength : 1;
   return Math.max(1, Math.floor((textSplit(characters, config.validationSplit).train - 1) / L));
 }
 
-export function rnnOf(config: TrainConfig): RnnConfig {
-  if (config.model.kind !== 'rnn') throw new TextError(`A text trains with the recurrent (LSTM or GRU) model, not a ${config.model.kind.toUpperCase()}.`);
+export function textModelOf(config: TrainConfig): TextModelConfig {
+  if (!isTextModel(config.model)) throw new TextError(`A text trains with a character model (LSTM, GRU or transformer), not a ${config.model.kind.toUpperCase()}.`);
   return config.model;
 }
 
