@@ -14,6 +14,7 @@ import { runImageSection } from './image-section.mjs';
 import { runLoadBench } from './load.mjs';
 import { SCHEMA_VERSION, TEXT_ONLY_SCHEMA, validateResult } from './schema.mjs';
 import { formatTable, summarize, summarizeText } from './summary.mjs';
+import { runScaleBench, scaleBenchDatabaseUrl, writeScaleResult } from './scale-bench.mjs';
 import { runTextSection } from './text-section.mjs';
 import { runCsvImportBench } from './ui-csv-import.mjs';
 import { runLatencyBenches } from './ui-latency.mjs';
@@ -202,6 +203,13 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     }
     console.log(`Wrote ${file} (${(result.durationMs / 1000).toFixed(0)} s).`);
     process.exitCode = result.errors.length > 0 || problems.length > 0 ? 1 : 0;
+    // The scale-out figures need PostgreSQL and no browser: a full run adds them when a database
+    // is configured, in their own file (the same as `npm run bench:scale`).
+    const opts = parseArgs(process.argv.slice(2));
+    if (!opts.quick && !opts.only) {
+      if (scaleBenchDatabaseUrl()) console.log(`Wrote ${writeScaleResult(await runScaleBench(), opts.outDir)}.`);
+      else console.warn('Scale section skipped: set LATHE_BENCH_DATABASE_URL (or LATHE_TEST_DATABASE_URL) to a PostgreSQL database; scripts/pg-setup.sh prints one.');
+    }
   } catch (err) {
     console.error(err);
     process.exitCode = 1;

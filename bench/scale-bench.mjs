@@ -180,7 +180,7 @@ async function dbProbe(/** @type {string} */ url, /** @type {string} */ schema) 
 }
 
 export async function runScaleBench({ log = console.log } = {}) {
-  const url = process.env.LATHE_BENCH_DATABASE_URL || process.env.LATHE_TEST_DATABASE_URL;
+  const url = scaleBenchDatabaseUrl();
   if (!url) throw new Error('Set LATHE_BENCH_DATABASE_URL (or LATHE_TEST_DATABASE_URL) to a PostgreSQL database the bench may use; scripts/pg-setup.sh prints one.');
   const schema = `bench_${randomBytes(5).toString('hex')}`;
   const startedAt = new Date().toISOString();
@@ -213,11 +213,19 @@ export async function runScaleBench({ log = console.log } = {}) {
   }
 }
 
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const result = await runScaleBench();
-  const dir = join(HERE, 'results');
+/** The PostgreSQL database the scale bench may use, or null when none is configured. */
+export function scaleBenchDatabaseUrl() {
+  return process.env.LATHE_BENCH_DATABASE_URL || process.env.LATHE_TEST_DATABASE_URL || null;
+}
+
+/** Writes a scale result as bench/results/scale-<date>.json (or into `dir`); returns the file. */
+export function writeScaleResult(/** @type {{ startedAt: string }} */ result, dir = join(HERE, 'results')) {
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `scale-${result.startedAt.replace(/:/g, '-')}.json`);
   writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
-  console.log(`wrote ${file}`);
+  return file;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  console.log(`wrote ${writeScaleResult(await runScaleBench())}`);
 }

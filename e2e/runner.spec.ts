@@ -13,7 +13,9 @@ import { unzipSync } from 'fflate';
 import { findPgUrl, PG_HOW_TO, startInstances, type Instances } from './fixtures/pg-instances';
 import { SYNC_TOKEN, syncServer } from './fixtures/sync-server';
 
-const BASE_PORT = Number(process.env.LATHE_RUNNER_E2E_PORT ?? Number(process.env.LATHE_SYNC_E2E_PORT ?? 4180) + 10);
+// Three ports from here. Not sync + 10: 4190 is on the Fetch standard's list of "bad ports", which
+// Node's fetch and Chromium refuse to connect to ("bad port", ERR_UNSAFE_PORT).
+const BASE_PORT = Number(process.env.LATHE_RUNNER_E2E_PORT ?? Number(process.env.LATHE_SYNC_E2E_PORT ?? 4180) + 20);
 /** The runners' lease, in ms: short, so B takes over soon; a renewal every 1.3 s keeps it on a busy machine. */
 const LEASE_MS = 4_000;
 /** A training run to the end on a loaded 2-core machine, in ms. */
