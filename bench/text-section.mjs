@@ -16,7 +16,7 @@ export const TEXT_FULL = {
    */
   text: {
     id: 'lstm128', characters: 20_000, units: null, sequenceLength: null, batchSize: 32, epochs: 20,
-    budgetMs: 10_000, maxMs: 40_000, generateChars: 200, rounds: 3, windowSteps: 4,
+    budgetMs: 10_000, maxMs: 40_000, generateChars: 200, rounds: 3, windowSteps: 8,
   },
   backendTimeoutMs: 400_000,
 };

@@ -4,6 +4,7 @@
 // runs in the same worker, in alternating windows of one session. A backend that lacks a kernel
 // recurrent layers need (WASM: UnsortedSegmentSum) records every part as unsupported with the
 // app's own reason (workers/backend-kernels.ts).
+import * as tf from '@tensorflow/tfjs';
 import { hashConfig, type TrainConfig } from '../../shared/config';
 import type { BackendName } from '../../shared/protocol';
 import { TEXT_SAMPLE_CONFIG } from '../../shared/samples';
@@ -98,10 +99,24 @@ async function generateUntil(source: TextModelSource, stop: StopFlag, length: nu
 }
 
 /**
+ * Waits until the GPU has run every queued training step: reading a value computed from the
+ * weights waits for all work queued before it. Without it a window on WebGL or WebGPU timed how
+ * fast steps were queued, and the next window paid for them.
+ */
+async function drainQueuedSteps(session: TrainingSession): Promise<void> {
+  const t = tf.tidy(() => session.model.trainableWeights[0]!.read().sum());
+  try {
+    await t.data();
+  } finally {
+    t.dispose();
+  }
+}
+
+/**
  * Alternating windows of one session after its warm-up: train `windowSteps` steps alone, then
  * the same number while generation runs, `rounds` times. Each window ends at a breakpoint, so
- * both kinds hold the same whole steps whatever a step costs; checkpoints are written at the
- * app's cadence.
+ * both kinds hold the same whole steps whatever a step costs, and ends once the GPU has run
+ * them; checkpoints are written at the app's cadence.
  */
 async function benchConcurrent(w: Workload<RunSpec>, spec: TextSpec, backend: BackendName, target: CheckpointTarget, generateChars: number): Promise<TextConcurrentResult> {
   const session = newSession(w);
@@ -119,6 +134,7 @@ async function benchConcurrent(w: Workload<RunSpec>, spec: TextSpec, backend: Ba
   });
   try {
     await session.run();
+    await drainQueuedSteps(session);
     warming = false;
     const windows: TextWindow[] = [];
     for (let i = 0; i < 2 * spec.rounds && !session.finished; i++) {
@@ -129,6 +145,7 @@ async function benchConcurrent(w: Workload<RunSpec>, spec: TextSpec, backend: Ba
       const t0 = performance.now();
       const generation = generating ? generateUntil(liveSource(session, true), stop, generateChars) : Promise.resolve(0);
       await session.run();
+      await drainQueuedSteps(session);
       const ms = performance.now() - t0;
       stop.stopped = true;
       const generated = await generation;
